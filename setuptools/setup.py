@@ -1,0 +1,65 @@
+"""Build the Cython extension; all metadata lives in pyproject.toml.
+
+setuptools has no build options of its own, so the two switches are
+environment variables: MATHCORE_OPENMP=auto|on|off (default auto) and
+MATHCORE_NATIVE=1 (default off).
+"""
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+NATIVE = os.environ.get("MATHCORE_NATIVE", "0") == "1"
+OPENMP = os.environ.get("MATHCORE_OPENMP", "auto").lower()
+if OPENMP not in {"auto", "on", "off"}:
+    sys.exit(f"MATHCORE_OPENMP must be auto, on or off, not {OPENMP!r}")
+
+
+def links_with(compiler, flag):
+    """Whether a tiny OpenMP program compiles and links with `flag`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp, "omp.c")
+        src.write_text("#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n")
+        try:
+            objects = compiler.compile([str(src)], output_dir=tmp, extra_postargs=[flag])
+            compiler.link_executable(objects, "omp", output_dir=tmp, extra_postargs=[flag])
+        except Exception:  # CompileError, LinkError: the compiler's output says why
+            return False
+    return True
+
+
+class BuildExt(build_ext):
+    # setuptools cannot detect OpenMP, and Apple clang has no -fopenmp, so
+    # try the compiler once here instead of failing in the middle of the build.
+    def build_extensions(self):
+        msvc = self.compiler.compiler_type == "msvc"
+        compile_args, link_args = [], []
+        if not msvc:
+            # -fno-math-errno lets sqrt() compile to one SIMD instruction instead
+            # of a call that may set errno; results are unchanged (unlike -ffast-math).
+            compile_args.append("-fno-math-errno")
+            if NATIVE:
+                # Opt-in: code for this machine's CPU only; such a wheel may crash elsewhere.
+                compile_args.append("-march=native")
+        flag = "/openmp" if msvc else "-fopenmp"
+        if OPENMP != "off" and links_with(self.compiler, flag):
+            compile_args.append(flag)
+            link_args.append(flag)
+        elif OPENMP == "on":
+            sys.exit(f"MATHCORE_OPENMP=on, but {self.compiler.compiler_type} cannot build with {flag}")
+        for ext in self.extensions:
+            ext.extra_compile_args += compile_args
+            ext.extra_link_args += link_args
+        super().build_extensions()
+
+
+setup(
+    # build_dir keeps the generated .c out of src/, and so out of the wheel.
+    ext_modules=cythonize([Extension("mathcore._core", ["src/mathcore/_core.pyx"])], build_dir="build"),
+    cmdclass={"build_ext": BuildExt},
+)

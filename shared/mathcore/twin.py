@@ -1,0 +1,145 @@
+"""Pure-Python twin of the compiled kernels: the reference semantics.
+
+Every function here has the same signature, result and errors as the
+compiled function of the same name in ``mathcore``.  The compiled module
+imports the argument checks and the thread runner from here, so both raise
+the same exceptions with the same messages by construction.
+
+The sum: pos runs over start+1 ... num (nothing when num <= start) and each
+term is sqrt((pos - 1_000_000)**2).  For |pos - 1e6| < 2**53 each term is
+exactly |pos - 1e6| in double precision, so while the total stays below
+2**53 every summation order gives the exact integer that `exact` computes in
+closed form.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import SupportsIndex
+
+__all__ = ["do_math", "do_math_parallel", "do_math_threaded", "exact"]
+
+CENTER = 1_000_000
+# A double holds every integer up to 2**53; past it pos - 1e6 could no longer
+# be converted exactly and the lecture's integer overflow would be one step away.
+LIMIT = 2**53
+# Terms summed between two looks at the stop flag of a threaded call.
+_CHUNK = 1 << 16
+
+
+def _as_bound(name: str, value: SupportsIndex) -> int:
+    try:
+        value = operator.index(value)
+    except TypeError:
+        msg = f"{name} must be an integer, not {type(value).__name__}"
+        raise TypeError(msg) from None
+    if not -LIMIT <= value <= LIMIT:
+        msg = f"{name}={value} is outside [-2**53, 2**53]"
+        raise OverflowError(msg)
+    return value
+
+
+def _available_cores() -> int:
+    if hasattr(os, "process_cpu_count"):  # Python >= 3.13
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):  # respects taskset and cgroups cpusets
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _as_workers(workers: SupportsIndex | None) -> int:
+    if workers is None:
+        return _available_cores()
+    try:
+        workers = operator.index(workers)
+    except TypeError:
+        msg = f"workers must be an integer or None, not {type(workers).__name__}"
+        raise TypeError(msg) from None
+    if workers < 1:
+        msg = f"workers must be >= 1, got {workers}"
+        raise ValueError(msg)
+    return workers
+
+
+def _pieces(start: int, num: int, workers: int) -> list[tuple[int, int]]:
+    """Split (start, num] into at most `workers` contiguous, non-empty pieces."""
+    n = max(0, num - start)
+    count = max(1, min(workers, n))
+    cuts = [start + n * i // count for i in range(count + 1)]
+    return list(zip(cuts, cuts[1:]))
+
+
+def _run_threaded(
+    kernel: Callable[[int, int, threading.Event], float],
+    start: int,
+    num: int,
+    workers: int,
+) -> float:
+    """Sum kernel(lo, hi, stop) over contiguous pieces, one Python thread each.
+
+    On any exception in the caller (Ctrl-C included) the stop flag is set and
+    the workers are joined before the exception propagates.
+    """
+    pieces = _pieces(start, num, workers)
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=len(pieces)) as pool:
+        futures = [pool.submit(kernel, lo, hi, stop) for lo, hi in pieces]
+        try:
+            return sum((f.result() for f in futures), 0.0)
+        finally:
+            stop.set()
+
+
+def _sum(start: int, num: int, stop: threading.Event | None = None) -> float:
+    total = 0.0
+    for lo in range(start, num, _CHUNK):
+        if stop is not None and stop.is_set():
+            break
+        for pos in range(lo + 1, min(lo + _CHUNK, num) + 1):
+            x = float(pos - CENTER)
+            total += math.sqrt(x * x)
+    return total
+
+
+def do_math(start: SupportsIndex = 0, num: SupportsIndex = 10) -> float:
+    """Sum sqrt((pos - 1e6)**2) for pos in start+1 ... num."""
+    return _sum(_as_bound("start", start), _as_bound("num", num))
+
+
+def do_math_threaded(
+    start: SupportsIndex = 0, num: SupportsIndex = 10, workers: SupportsIndex | None = None
+) -> float:
+    """The same sum, split into `workers` pieces run in Python threads."""
+    start, num = _as_bound("start", start), _as_bound("num", num)
+    return _run_threaded(_sum, start, num, _as_workers(workers))
+
+
+def do_math_parallel(
+    start: SupportsIndex = 0, num: SupportsIndex = 10, workers: SupportsIndex | None = None
+) -> float:
+    """The same sum; Python has no OpenMP, so `workers` is checked and the loop runs serially."""
+    start, num = _as_bound("start", start), _as_bound("num", num)
+    _as_workers(workers)
+    return _sum(start, num)
+
+
+def _abs_sum(a: int, b: int) -> int:
+    """Sum of |x| for a <= x <= b."""
+    if a > b:
+        return 0
+    if a >= 0:
+        return (a + b) * (b - a + 1) // 2
+    if b <= 0:
+        return _abs_sum(-b, -a)
+    return _abs_sum(1, -a) + _abs_sum(0, b)
+
+
+def exact(start: SupportsIndex = 0, num: SupportsIndex = 10) -> int:
+    """The exact total of do_math(start, num), in closed form: the test oracle."""
+    start, num = _as_bound("start", start), _as_bound("num", num)
+    return _abs_sum(start + 1 - CENTER, num - CENTER)

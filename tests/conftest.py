@@ -1,0 +1,69 @@
+"""Find every installed build of the package and parametrize tests over it.
+
+A build is an importable top-level package named `mathcore` or
+`mathcore_<label>` (the comparison builds: mathcore_setuptools,
+mathcore_meson, mathcore_cmake).  The twin is the pure-Python reference that
+ships inside every build.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from types import ModuleType
+
+import pytest
+
+PACKAGE = "mathcore"
+FUNCTIONS = ("do_math", "do_math_threaded", "do_math_parallel")
+
+
+def _installed() -> dict[str, ModuleType]:
+    found = {}
+    for info in pkgutil.iter_modules():
+        match = re.fullmatch(rf"{PACKAGE}(?:_(\w+))?", info.name)
+        if match and info.ispkg:
+            found[match.group(1) or PACKAGE] = importlib.import_module(info.name)
+    return dict(sorted(found.items()))
+
+
+BUILDS = _installed()
+if not BUILDS:
+    pytest.exit(
+        f"no build of {PACKAGE} is installed in this environment: build one first "
+        "(see the README) and install its wheel",
+        returncode=pytest.ExitCode.USAGE_ERROR,
+    )
+TWIN = next(iter(BUILDS.values())).twin
+
+
+@pytest.fixture(params=list(BUILDS.values()), ids=list(BUILDS))
+def build(request: pytest.FixtureRequest) -> ModuleType:
+    """Each compiled build."""
+    return request.param
+
+
+_IMPLS = [
+    pytest.param(getattr(module, name), id=f"{label}-{name}")
+    for label, module in [*BUILDS.items(), ("twin", TWIN)]
+    for name in FUNCTIONS
+]
+_COMPILED = [p for p in _IMPLS if not p.id.startswith("twin-")]
+
+
+@pytest.fixture(params=_IMPLS)
+def impl(request: pytest.FixtureRequest):
+    """Each public function of each build and of the twin."""
+    return request.param
+
+
+@pytest.fixture(params=_COMPILED)
+def compiled(request: pytest.FixtureRequest):
+    """Each public function of each compiled build (too many terms for the twin)."""
+    return request.param
+
+
+@pytest.fixture
+def twin() -> ModuleType:
+    return TWIN

@@ -1,0 +1,186 @@
+"""Every build and the twin against the closed-form total, the twin and the contract."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import pytest
+
+LIMIT = 2**53
+
+
+class Index:
+    """An integer-like object, as NumPy integers are: it has __index__."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+def brute_force(start: int, num: int) -> int:
+    return sum(abs(pos - 1_000_000) for pos in range(start + 1, num + 1))
+
+
+def assert_total(result: float, twin, start: int, num: int) -> None:
+    """Exact below 2**53; above it, within the n * 2**-53 relative bound."""
+    assert isinstance(result, float)
+    want = twin.exact(start, num)
+    if want < LIMIT:
+        assert result == want
+    else:
+        assert abs(result - want) <= max(0, num - start) * 2.0**-53 * want
+
+
+# Ranges the twin can still sum in well under a second.
+SMALL = {
+    "empty": (0, 0),
+    "reversed": (10, 3),
+    "one-term": (41, 42),
+    "lecture-default": (0, 10),
+    "negative": (-5_000, -1_234),
+    "around-zero": (-7, 7),
+    "straddling-1e6": (999_000, 1_001_001),
+    "center-only": (999_999, 1_000_000),
+    "odd-length": (123_456, 123_456 + 8 * 1_000 + 7),
+    "near-lower-limit": (-LIMIT, -LIMIT + 100),
+    "near-upper-limit": (LIMIT - 100, LIMIT),
+}
+
+
+@pytest.mark.parametrize(("start", "num"), SMALL.values(), ids=SMALL.keys())
+def test_exact_oracle_matches_brute_force(twin, start, num):
+    assert twin.exact(start, num) == brute_force(start, num)
+
+
+@pytest.mark.parametrize(("start", "num"), SMALL.values(), ids=SMALL.keys())
+def test_small_ranges(impl, twin, start, num):
+    assert_total(impl(start, num), twin, start, num)
+
+
+def test_defaults(impl, twin):
+    assert impl() == twin.exact(0, 10) == 9_999_945
+
+
+# Past the twin's reach: across block (2**14) and chunk (2**24) edges, and
+# the largest total that is still exact.
+LARGE = {
+    "chunk-edges": (-3, 2 * 2**24 + 2**14 + 5),
+    "1e8-terms-exact": (0, 10**8),
+    "straddling-large": (1_000_000 - 9 * 10**7, 1_000_000 + 10**7 + 17),
+    "above-2**53": (LIMIT - 10**7, LIMIT),
+}
+
+
+@pytest.mark.parametrize(("start", "num"), LARGE.values(), ids=LARGE.keys())
+def test_large_ranges(compiled, twin, start, num):
+    assert_total(compiled(start, num), twin, start, num)
+
+
+def test_agrees_with_twin(impl, twin):
+    rng = random.Random(20261125)
+    for _ in range(20):
+        start = rng.randrange(-LIMIT, LIMIT - 3_000)
+        num = start + rng.randrange(-10, 3_000)
+        assert impl(start, num) == twin.do_math(start, num)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 5, 6, 64, 10**6, None])
+def test_workers_up_to_more_than_terms(build, twin, workers):
+    for name in ("do_math_threaded", "do_math_parallel"):
+        for start, num in [(0, 5), (999_990, 1_000_013)]:
+            assert getattr(build, name)(start, num, workers=workers) == twin.exact(start, num)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 7])
+def test_workers_split_blocks(build, twin, workers):
+    start, num = -12_345, 5 * 2**14 + 11
+    for name in ("do_math_threaded", "do_math_parallel"):
+        assert getattr(build, name)(start, num, workers=workers) == twin.exact(start, num)
+
+
+def test_index_objects_are_accepted(impl, twin):
+    assert impl(Index(-3), Index(20)) == twin.exact(-3, 20)
+
+
+def test_limits_are_inclusive(impl, twin):
+    assert_total(impl(-LIMIT, -LIMIT + 10), twin, -LIMIT, -LIMIT + 10)
+    assert_total(impl(LIMIT - 10, LIMIT), twin, LIMIT - 10, LIMIT)
+
+
+BAD_RANGES = [
+    ({"start": 1.0}, TypeError),
+    ({"num": 10.0}, TypeError),
+    ({"start": "0"}, TypeError),
+    ({"num": None}, TypeError),
+    ({"start": -LIMIT - 1}, OverflowError),
+    ({"num": LIMIT + 1}, OverflowError),
+    ({"num": 2**64}, OverflowError),
+    ({"start": -(2**63)}, OverflowError),
+]
+BAD_WORKERS = [
+    ({"workers": 0}, ValueError),
+    ({"workers": -1}, ValueError),
+    ({"workers": 2.0}, TypeError),
+    ({"workers": "2"}, TypeError),
+]
+
+
+def _twin_error(twin, name, kwargs):
+    with pytest.raises(Exception) as info:
+        getattr(twin, name)(**kwargs)
+    return info.value
+
+
+@pytest.mark.parametrize(("kwargs", "error"), BAD_RANGES, ids=str)
+def test_bad_ranges(impl, twin, kwargs, error):
+    want = _twin_error(twin, impl.__name__, kwargs)
+    with pytest.raises(error) as info:
+        impl(**kwargs)
+    assert type(info.value) is type(want)
+    assert str(info.value) == str(want)
+    if error is OverflowError:
+        assert "2**53" in str(info.value)
+
+
+@pytest.mark.parametrize(("kwargs", "error"), BAD_WORKERS, ids=str)
+def test_bad_workers(impl, twin, kwargs, error):
+    if impl.__name__ == "do_math":
+        pytest.skip("do_math has no workers")
+    want = _twin_error(twin, impl.__name__, kwargs)
+    with pytest.raises(error) as info:
+        impl(**kwargs)
+    assert str(info.value) == str(want)
+
+
+def test_build_info(build):
+    info = build.build_info()
+    assert info["backend"] in {"setuptools", "meson", "scikit-build-core"}
+    assert isinstance(info["openmp"], bool)
+    assert int(info["cython"].split(".")[0]) >= 3
+    assert isinstance(info["compiler"], str) and info["compiler"]
+    assert info["flags"]["optimize"] is True
+    assert info["flags"]["fast_math"] is False
+    if info["openmp"]:
+        assert info["openmp_version"] >= 200805  # OpenMP 3.0: prange needs it
+        assert info["openmp_threads"] >= 1
+    else:
+        assert info["openmp_threads"] == 1
+
+
+def test_gil_is_released(build, twin):
+    """Another Python thread keeps running while do_math runs."""
+    start, num = 0, 5 * 10**8  # ~0.2 s at the fastest build's speed, seconds at the slowest
+    result = []
+    worker = threading.Thread(target=lambda: result.append(build.do_math(start, num)))
+    spins = 0
+    worker.start()
+    while worker.is_alive():
+        spins += 1
+    worker.join()
+    assert_total(result[0], twin, start, num)
+    # Holding the GIL, do_math would let this loop run only between its
+    # chunks (about 30 of them): a few hundred spins at most.
+    assert spins > 100_000

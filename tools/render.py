@@ -1,0 +1,74 @@
+"""Render a backend template plus the shared core into a standalone project.
+
+One step serves both the comparison builds (`build/<backend>`, package
+`mathcore_<backend>`) and `nox -s new` (a user's project, any name).
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = "mathcore"
+BACKENDS = ("setuptools", "meson", "cmake")
+# What a checkout of shared/ may hold after someone compiled it in place.
+_NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.c", "*.so", "*.pyd", "*.html")
+
+
+def variant(backend: str) -> str:
+    """Import name of the comparison build of `backend`: mathcore_<backend>."""
+    return f"{PLACEHOLDER}_{backend}"
+
+
+def check_name(name: str) -> None:
+    """Refuse a name that is not both a Python identifier and a distribution name."""
+    if not (
+        name.isidentifier()
+        and name.isascii()
+        and not keyword.iskeyword(name)
+        and re.fullmatch(r"[a-z][a-z0-9_]*", name)
+    ):
+        msg = (
+            f"{name!r} is not a usable package name: use lower-case letters, digits "
+            "and underscores, starting with a letter (it is both the import name "
+            "and the distribution name)"
+        )
+        raise ValueError(msg)
+
+
+def _rename(text: str, name: str) -> str:
+    return text.replace(PLACEHOLDER, name).replace(PLACEHOLDER.upper(), name.upper())
+
+
+def render(backend: str, dest: Path, name: str, *, git: bool = True) -> Path:
+    """Write `backend`'s template and the core, renamed to `name`, into an empty `dest`."""
+    if backend not in BACKENDS:
+        msg = f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}"
+        raise ValueError(msg)
+    check_name(name)
+    dest = Path(dest)
+    if dest.exists() and any(dest.iterdir()):
+        msg = f"{dest} is not empty"
+        raise FileExistsError(msg)
+    shutil.copytree(ROOT / backend, dest, dirs_exist_ok=True, ignore=_NOT_SOURCES)
+    shutil.copytree(ROOT / "shared" / PLACEHOLDER, dest / "src" / name, ignore=_NOT_SOURCES)
+    shutil.copy2(ROOT / "LICENSE", dest / "LICENSE")
+    for path in sorted(dest.rglob("*")):
+        if path.is_file():
+            path.write_text(_rename(path.read_text(encoding="utf-8"), name), encoding="utf-8")
+    if git:
+        # meson-python builds its sdist from what git tracks, so the project
+        # needs a repository with a commit; the others do not mind one.
+        def run(*args: str) -> None:
+            subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
+
+        configured = subprocess.run(["git", "config", "user.email"], capture_output=True)
+        who = [] if configured.returncode == 0 else ["-c", "user.name=template", "-c", "user.email=template@invalid"]
+        run("init", "--quiet")
+        run("add", "--all")
+        run(*who, "commit", "--quiet", "--no-verify", "-m", f"Start {name} from the {backend} template")
+    return dest
