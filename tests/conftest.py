@@ -50,6 +50,7 @@ _IMPLS = [
     for name in FUNCTIONS
 ]
 _COMPILED = [p for p in _IMPLS if not p.id.startswith("twin-")]
+_WITH_WORKERS = [p for p in _IMPLS if not p.id.endswith("-do_math")]
 
 
 @pytest.fixture(params=_IMPLS)
@@ -61,6 +62,12 @@ def impl(request: pytest.FixtureRequest):
 @pytest.fixture(params=_COMPILED)
 def compiled(request: pytest.FixtureRequest):
     """Each public function of each compiled build (too many terms for the twin)."""
+    return request.param
+
+
+@pytest.fixture(params=_WITH_WORKERS)
+def with_workers(request: pytest.FixtureRequest):
+    """Each function that takes `workers`, of each build and of the twin."""
     return request.param
 
 
