@@ -69,12 +69,27 @@ def build(session: nox.Session) -> None:
         build_variant(session, backend)
 
 
+def built_wheels(session: nox.Session) -> list[str]:
+    """The wheels of the builds under dist/<backend>/; stop with a hint if there are none."""
+    wheels = sorted(str(p) for backend in BACKENDS for p in (ROOT / "dist" / backend).glob("*.whl"))
+    if not wheels:
+        session.error("no wheel under dist/: run `nox -s build` (or build_setuptools, build_meson, build_cmake) first")
+    return wheels
+
+
 @nox.session
 def test(session: nox.Session) -> None:
     """Install every wheel under dist/ and run pytest over each build and the twin."""
-    wheels = sorted(ROOT.glob("dist/*/*.whl"))
-    if not wheels:
-        session.error("no wheel under dist/: run `nox -s build` (or build_setuptools, build_meson, build_cmake) first")
+    wheels = built_wheels(session)
     session.install(*group("test"))
-    session.install(*map(str, wheels))
+    session.install(*wheels)
     session.run("pytest", *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Time every build against the others, the twin, NumPy and Numba; write reports/bench.*."""
+    wheels = built_wheels(session)
+    session.install(*group("bench"))
+    session.install(*wheels)
+    session.run("python", "-m", "tools.bench", *session.posargs)

@@ -1,0 +1,1 @@
+"""Helpers behind the nox sessions: rendering, bench, compare."""

@@ -1,0 +1,331 @@
+"""Time every installed build against the others, the twin, NumPy and Numba.
+
+Run by `nox -s bench` in an environment holding the wheels from dist/ and
+the bench dependency group; `python -m tools.bench --help` lists the options.
+
+Method: every implementation's answer is checked against the closed-form
+total before it is timed (a wrong answer is reported WRONG and never timed);
+the element count of each is calibrated so one call takes about --target
+seconds; after a warm-up, R rounds each run every implementation once in a
+shuffled order, and the median of the R times is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tools.render import BACKENDS, variant
+
+ROOT = Path(__file__).resolve().parent.parent
+CENTER = 1_000_000
+EXACT_LIMIT = 2**53
+
+
+@dataclass
+class Impl:
+    name: str  # e.g. "meson do_math_parallel x2"
+    family: str  # "setuptools", "meson", "cmake", "twin", "numpy", "numba"
+    kernel: str  # "serial", "threads", "parallel", "vectorized"
+    workers: int
+    func: Callable[[int, int], float] = field(repr=False)
+    size: int = 0
+    answer: str = ""  # "exact", "bounded" or "WRONG: ..."
+    times: list[float] = field(default_factory=list)
+
+
+def available_cores() -> int:
+    if hasattr(os, "process_cpu_count"):
+        return os.process_cpu_count() or 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def numpy_impl():
+    import numpy as np
+
+    def numpy_sum(start: int, num: int) -> float:
+        # Chunked so memory stays bounded; np.sum's pairwise summation is
+        # exact here for the same reason the loops are (integer terms).
+        total, chunk = 0.0, 1 << 20
+        for lo in range(start, num, chunk):
+            x = np.arange(lo + 1 - CENTER, min(lo + chunk, num) + 1 - CENTER, dtype=np.float64)
+            total += float(np.sqrt(x * x).sum())
+        return total
+
+    return numpy_sum
+
+
+def numba_impls():
+    import math
+
+    import numba
+
+    @numba.njit(cache=False)
+    def serial(start, num):
+        total = 0.0
+        for pos in range(start + 1, num + 1):
+            x = float(pos - CENTER)
+            total += math.sqrt(x * x)
+        return total
+
+    @numba.njit(parallel=True, cache=False)
+    def parallel(start, num):
+        total = 0.0
+        for pos in numba.prange(start + 1, num + 1):
+            x = float(pos - CENTER)
+            total += math.sqrt(x * x)
+        return total
+
+    return serial, parallel, numba.get_num_threads()
+
+
+def collect(cores: int, peers: bool) -> tuple[list[Impl], dict, object]:
+    """Every implementation to time, the build_info of each build, and the twin."""
+    impls, builds, twin = [], {}, None
+    for backend in BACKENDS:
+        try:
+            mod = importlib.import_module(variant(backend))
+        except ImportError:
+            continue
+        twin = twin or mod.twin
+        builds[backend] = mod.build_info()
+        impls.append(Impl(f"{backend} do_math", backend, "serial", 1, mod.do_math))
+        for w in sorted({1, cores}):
+            for fname, kernel in (("do_math_threaded", "threads"), ("do_math_parallel", "parallel")):
+                f = getattr(mod, fname)
+                impls.append(Impl(f"{backend} {fname} x{w}", backend, kernel, w, lambda a, b, f=f, w=w: f(a, b, w)))
+    if twin is None:
+        sys.exit("no build is installed: run `nox -s build` (or build_<backend>) first")
+    impls.append(Impl("twin do_math", "twin", "serial", 1, twin.do_math))
+    impls.append(Impl(f"twin do_math_threaded x{cores}", "twin", "threads", cores,
+                      lambda a, b: twin.do_math_threaded(a, b, cores)))
+    if peers:
+        impls.append(Impl("numpy chunked", "numpy", "vectorized", 1, numpy_impl()))
+        serial, parallel, nthreads = numba_impls()
+        impls.append(Impl("numba njit", "numba", "serial", 1, serial))
+        impls.append(Impl(f"numba parallel x{nthreads}", "numba", "parallel", nthreads, parallel))
+    return impls, builds, twin
+
+
+def check(impl: Impl, twin, start: int, num: int) -> str:
+    """'exact', 'bounded' (within n * 2**-53 relative, above 2**53) or 'WRONG: ...'."""
+    try:
+        got = impl.func(start, num)
+    except Exception as exc:  # a crash is a wrong answer too
+        return f"WRONG: raised {exc!r}"
+    want = twin.exact(start, num)
+    if got == want:
+        return "exact"
+    if want >= EXACT_LIMIT and abs(got - want) <= (num - start) * 2.0**-53 * want:
+        return "bounded"
+    return f"WRONG: {got!r} != {want}"
+
+
+def timed(func: Callable[[int, int], float], n: int) -> float:
+    t0 = time.perf_counter()
+    func(0, n)
+    return time.perf_counter() - t0
+
+
+def calibrate(impl: Impl, target: float, size: int | None) -> int:
+    if size and impl.family != "twin":
+        return size
+    n = 10_000
+    while (dt := timed(impl.func, n)) < target / 8 and n < 10**12:
+        n *= 8
+    n = max(1, int(n * target / dt))
+    return max(1, int(n * target / timed(impl.func, n)))  # once more, at full size
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.partition(":")[2].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": available_cores(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+    }
+
+
+def run(args: argparse.Namespace) -> dict:
+    cores = available_cores()
+    impls, builds, twin = collect(cores, peers=not args.no_peers)
+    info = machine()
+    if info["load_average"] and info["load_average"][0] > 0.5 * cores:
+        print(f"warning: load average {info['load_average'][0]:.1f} on {cores} cores: timings will be noisy")
+    print(f"checking answers and calibrating {len(impls)} implementations (~{args.target:g} s per call)", flush=True)
+    for impl in impls:
+        impl.func(0, 1000)  # warm-up (Numba compiles here, outside any timing)
+        impl.answer = check(impl, twin, 999_000, 1_001_003)
+        if impl.answer.startswith("WRONG"):
+            print(f"  {impl.name:34s} {impl.answer}: not timed", flush=True)
+            continue
+        impl.size = calibrate(impl, args.target, args.size)
+        impl.answer = check(impl, twin, 0, impl.size)
+        print(f"  {impl.name:34s} n={impl.size:>14,d}  {impl.answer}", flush=True)
+    timed_impls = [i for i in impls if not i.answer.startswith("WRONG")]
+    rng = random.Random(args.seed)
+    for r in range(args.rounds):
+        order = timed_impls[:]
+        rng.shuffle(order)
+        t0 = time.perf_counter()
+        for impl in order:
+            impl.times.append(timed(impl.func, impl.size))
+        print(f"round {r + 1}/{args.rounds} done in {time.perf_counter() - t0:.1f} s", flush=True)
+    info["load_average_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "command": "nox -s bench -- " + " ".join(sys.argv[1:]),
+        "method": {"rounds": args.rounds, "target_s": args.target, "seed": args.seed},
+        "machine": info,
+        "builds": builds,
+        "results": [{k: v for k, v in asdict(i).items() if k != "func"} for i in impls],
+    }
+
+
+def summarize(data: dict) -> list[dict]:
+    """Median, ns/element, speedup over the twin's serial loop, parallel efficiency."""
+    rows = []
+    for r in data["results"]:
+        if not r["times"]:
+            rows.append({**r, "median_s": None, "ns": None, "speedup": None, "efficiency": None})
+            continue
+        median = statistics.median(r["times"])
+        rows.append({**r, "median_s": median, "ns": median / r["size"] * 1e9})
+    ns = {(r["family"], r["kernel"], r["workers"]): r["ns"] for r in rows}
+    base = ns.get(("twin", "serial", 1))
+    for r in rows:
+        if r["ns"] is None:
+            continue
+        r["speedup"] = base / r["ns"] if base else None
+        serial = ns.get((r["family"], "serial", 1))
+        r["efficiency"] = serial / r["ns"] / r["workers"] if serial and r["workers"] > 1 else None
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    def fmt(x, spec):
+        return "-" if x is None else format(x, spec)
+
+    lines = [
+        "| implementation | n | median s | ns/element | vs twin | efficiency | answer |",
+        "|---|--:|--:|--:|--:|--:|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name']} | {r['size']:,} | {fmt(r['median_s'], '.3f')} | {fmt(r['ns'], '.3f')} | "
+            f"{fmt(r['speedup'], ',.0f')}x | {fmt(r['efficiency'], '.0%')} | {r['answer']} |"
+        )
+    return "\n".join(lines)
+
+
+def markdown(data: dict, rows: list[dict]) -> str:
+    m = data["machine"]
+    builds = "\n".join(
+        f"- {b}: OpenMP {i['openmp']} ({i['openmp_threads']} threads), Cython {i['cython']}, "
+        f"gcc {i['compiler']}, flags {', '.join(k for k, v in i['flags'].items() if v) or 'none'}"
+        for b, i in data["builds"].items()
+    )
+    return f"""# Bench
+
+{data['date']} · `{data['command']}` · {m['cpu']}, {m['cores']} cores · Python {m['python']} · {m['platform']}
+· load average before {m['load_average']}, after {m['load_average_after']}
+
+Median of {data['method']['rounds']} interleaved rounds (shuffled order each round); each call sized to about
+{data['method']['target_s']} s. "vs twin": speedup over the pure-Python loop, per element. "efficiency": speedup over
+the same family's serial kernel, divided by the number of workers. Every answer was checked against the closed-form
+total before timing: "exact" equal to it, "bounded" within n·2⁻⁵³ (totals above 2⁵³).
+
+{table(rows)}
+
+Builds:
+{builds}
+"""
+
+
+def chart(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    timed_rows = [r for r in rows if r["ns"] is not None]
+    colors = {"setuptools": "#4c72b0", "meson": "#dd8452", "cmake": "#55a868"}
+    fig, ax = plt.subplots(figsize=(9, 0.3 * len(timed_rows) + 2))
+    ticks, labels, y, group = [], [], 0.0, None
+    for r in timed_rows:
+        if group is not None and (r["kernel"], r["workers"]) != group:
+            y += 0.6  # a gap between kernels
+        group = (r["kernel"], r["workers"])
+        ax.barh(y, r["ns"], color=colors.get(r["family"], "#8c8c8c"))
+        ax.text(r["ns"] * 1.05, y, f"{r['ns']:.2f}", va="center", fontsize=8)
+        ticks.append(y)
+        labels.append(r["name"])
+        y += 1
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in [*colors.values(), "#8c8c8c"]]
+    ax.legend(handles, [*colors, "peers and twin"], loc="lower right", fontsize=8)
+    ax.set_yticks(ticks, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("ns per element (log scale, lower is faster)")
+    ax.set_title("Sum of sqrt((pos - 1e6)²): every build, the twin, NumPy and Numba")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def order_key(r: dict) -> tuple:
+    kernels = ["serial", "threads", "parallel", "vectorized"]
+    families = ["setuptools", "meson", "cmake", "numba", "numpy", "twin"]
+    return (kernels.index(r["kernel"]), r["workers"], families.index(r["family"]))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="nox -s bench --", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
+    parser.add_argument("--target", type=float, default=0.3, help="seconds per call to size for (default 0.3)")
+    parser.add_argument("--size", type=int, help="elements per call for every compiled and peer implementation "
+                        "(the pure-Python twin stays calibrated to --target)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 rounds of ~0.02 s calls")
+    parser.add_argument("--no-peers", action="store_true", help="skip NumPy and Numba")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports", help="where bench.json/.md/.png go")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.target = 2, 0.02
+    if args.rounds < 1 or args.target <= 0 or (args.size is not None and args.size < 1):
+        parser.error("--rounds, --target and --size must be positive")
+    data = run(args)
+    rows = sorted(summarize(data), key=order_key)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench.json").write_text(json.dumps(data, indent=2) + "\n")
+    (args.out / "bench.md").write_text(markdown(data, rows))
+    chart(rows, args.out / "bench.png")
+    print()
+    print(table(rows))
+    print(f"\nwrote {args.out / 'bench.json'}, bench.md and bench.png")
+    if any(r["answer"].startswith("WRONG") for r in rows):
+        sys.exit("some implementations gave a WRONG answer (see the table): they were not timed")
+
+
+if __name__ == "__main__":
+    main()
