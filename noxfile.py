@@ -93,3 +93,14 @@ def bench(session: nox.Session) -> None:
     session.install(*group("bench"))
     session.install(*wheels)
     session.run("python", "-m", "tools.bench", *session.posargs)
+
+
+@nox.session(default=False)
+def compare(session: nox.Session) -> None:
+    """Measure each backend's build times, sizes, flags, OpenMP linkage and speed; write reports/compare.*."""
+    session.install(*group("compare"))
+    for backend in BACKENDS:  # builds without isolation need every backend's requirements
+        session.install(*nox.project.load_toml(ROOT / backend / "pyproject.toml")["build-system"]["requires"])
+    if wheels := sorted(str(p) for b in BACKENDS for p in (ROOT / "dist" / b).glob("*.whl")):
+        session.install(*wheels)  # for a quick bench when reports/bench.json is missing
+    session.run("python", "-m", "tools.compare", *session.posargs)
