@@ -10,7 +10,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
@@ -34,6 +33,13 @@ def links_with(compiler, flag):
 
 
 class BuildExt(build_ext):
+    def initialize_options(self):
+        super().initialize_options()
+        # With Cython installed, setuptools' build_ext is Cython's: it compiles
+        # the .pyx when building (not at sdist time); this puts the generated C
+        # under build/, never in src/ or the wheel.
+        self.cython_c_in_temp = True
+
     # setuptools cannot detect OpenMP, and Apple clang has no -fopenmp, so
     # try the compiler once here instead of failing in the middle of the build.
     def build_extensions(self):
@@ -59,7 +65,6 @@ class BuildExt(build_ext):
 
 
 setup(
-    # build_dir keeps the generated .c out of src/, and so out of the wheel.
-    ext_modules=cythonize([Extension("mathcore._core", ["src/mathcore/_core.pyx"])], build_dir="build"),
+    ext_modules=[Extension("mathcore._core", ["src/mathcore/_core.pyx"])],
     cmdclass={"build_ext": BuildExt},
 )

@@ -29,7 +29,7 @@ from tools.render import BACKENDS, ROOT, render, variant
 
 # Build files of each template: what a user copies and maintains.
 CONFIG_FILES = {
-    "setuptools": ["pyproject.toml", "setup.py", "MANIFEST.in"],
+    "setuptools": ["pyproject.toml", "setup.py"],
     "meson": ["pyproject.toml", "meson.build", "meson.options"],
     "cmake": ["pyproject.toml", "CMakeLists.txt"],
 }
