@@ -1,5 +1,6 @@
-"""Build the core with each backend, test every build against its twin.
+"""Build the core with each backend, test every build against its twin, time and compare them.
 
+    nox                         the main job: build, test, bench, compare
     nox -s build_meson test     one backend, then the tests
     nox -s build test           all three backends, then the tests
 """
@@ -18,7 +19,7 @@ from tools.render import BACKENDS, render, variant  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["build", "test"]
+nox.options.sessions = ["build", "test", "bench", "compare"]
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
@@ -86,7 +87,7 @@ def test(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
-@nox.session(default=False)
+@nox.session
 def bench(session: nox.Session) -> None:
     """Time every build against the others, the twin, NumPy and Numba; write reports/bench.*."""
     wheels = built_wheels(session)
@@ -95,7 +96,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "tools.bench", *session.posargs)
 
 
-@nox.session(default=False)
+@nox.session
 def compare(session: nox.Session) -> None:
     """Measure each backend's build times, sizes, flags, OpenMP linkage and speed; write reports/compare.*."""
     session.install(*group("compare"))
