@@ -78,3 +78,22 @@ def test(session: nox.Session) -> None:
     session.install(*group("test"))
     session.install(*map(str, wheels))
     session.run("pytest", *session.posargs)
+
+
+# --- new: start a project of your own from one template ----------------------
+
+
+@nox.session(venv_backend="none", default=False)
+def new(session: nox.Session) -> None:
+    """Copy a template into a new project: nox -s new -- BACKEND DEST [--name NAME] [--force] [--no-git]."""
+    session.run(sys.executable, str(ROOT / "tools" / "new.py"), *session.posargs, external=True)
+
+
+@nox.session(default=False)
+@nox.parametrize("backend", BACKENDS)
+def test_new(session: nox.Session, backend: str) -> None:
+    """Generate `fastsum` from one template in a temporary folder, build and test it with its own files."""
+    from tools.check_new import check_new
+
+    session.install(*group("new"))
+    check_new(session, backend)
