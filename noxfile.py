@@ -105,3 +105,21 @@ def compare(session: nox.Session) -> None:
     if wheels := sorted(str(p) for b in BACKENDS for p in (ROOT / "dist" / b).glob("*.whl")):
         session.install(*wheels)  # for a quick bench when reports/bench.json is missing
     session.run("python", "-m", "tools.compare", *session.posargs)
+
+# --- new: start a project of your own from one template ----------------------
+
+
+@nox.session(venv_backend="none", default=False)
+def new(session: nox.Session) -> None:
+    """Copy a template into a new project: nox -s new -- BACKEND DEST [--name NAME] [--force] [--no-git]."""
+    session.run(sys.executable, str(ROOT / "tools" / "new.py"), *session.posargs, external=True)
+
+
+@nox.session(default=False)
+@nox.parametrize("backend", BACKENDS)
+def test_new(session: nox.Session, backend: str) -> None:
+    """Generate `fastsum` from one template in a temporary folder, build and test it with its own files."""
+    from tools.check_new import check_new
+
+    session.install(*group("new"))
+    check_new(session, backend)

@@ -9,6 +9,7 @@ ships inside every build.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 import re
 from types import ModuleType
@@ -20,11 +21,16 @@ FUNCTIONS = ("do_math", "do_math_threaded", "do_math_parallel")
 
 
 def _installed() -> dict[str, ModuleType]:
+    names = {info.name for info in pkgutil.iter_modules() if info.ispkg}
+    # meson-python's and scikit-build-core's editable installs import through
+    # a finder on sys.meta_path, which pkgutil does not list.
+    if importlib.util.find_spec(PACKAGE):
+        names.add(PACKAGE)
     found = {}
-    for info in pkgutil.iter_modules():
-        match = re.fullmatch(rf"{PACKAGE}(?:_(\w+))?", info.name)
-        if match and info.ispkg:
-            found[match.group(1) or PACKAGE] = importlib.import_module(info.name)
+    for name in names:
+        match = re.fullmatch(rf"{PACKAGE}(?:_(\w+))?", name)
+        if match:
+            found[match.group(1) or PACKAGE] = importlib.import_module(name)
     return dict(sorted(found.items()))
 
 

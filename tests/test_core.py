@@ -164,10 +164,12 @@ def test_build_info(build):
     assert isinstance(info["openmp"], bool)
     assert int(info["cython"].split(".")[0]) >= 3
     assert isinstance(info["compiler"], str) and info["compiler"]
-    assert info["flags"]["optimize"] is True
+    if info["compiler"] != "unknown":  # MSVC defines neither __VERSION__ nor __OPTIMIZE__
+        assert info["flags"]["optimize"] is True
     assert info["flags"]["fast_math"] is False
     if info["openmp"]:
-        assert info["openmp_version"] >= 200805  # OpenMP 3.0: prange needs it
+        # MSVC's /openmp is OpenMP 2.0 (200203): enough for a prange over a signed index.
+        assert info["openmp_version"] >= 200203
         assert info["openmp_threads"] >= 1
     else:
         assert info["openmp_threads"] == 1

@@ -10,6 +10,7 @@ import keyword
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,14 +62,21 @@ def render(backend: str, dest: Path, name: str, *, git: bool = True) -> Path:
         if path.is_file():
             path.write_text(_rename(path.read_text(encoding="utf-8"), name), encoding="utf-8")
     if git:
-        # meson-python builds its sdist from what git tracks, so the project
-        # needs a repository with a commit; the others do not mind one.
-        def run(*args: str) -> None:
-            subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
-
-        configured = subprocess.run(["git", "config", "user.email"], capture_output=True)
-        who = [] if configured.returncode == 0 else ["-c", "user.name=template", "-c", "user.email=template@invalid"]
-        run("init", "--quiet")
-        run("add", "--all")
-        run(*who, "commit", "--quiet", "--no-verify", "-m", f"Start {name} from the {backend} template")
+        commit(dest, f"Start {name} from the {backend} template")
     return dest
+
+
+def commit(dest: Path, message: str, paths: Sequence[str] = (".",)) -> None:
+    """`git init` in `dest` (harmless in an existing repository), add `paths`, commit."""
+
+    # meson-python builds its sdist from what git tracks, so the project
+    # needs a repository with a commit; the others do not mind one.
+    def run(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
+
+    configured = subprocess.run(["git", "config", "user.email"], cwd=dest, capture_output=True)
+    who = [] if configured.returncode == 0 else ["-c", "user.name=template", "-c", "user.email=template@invalid"]
+    run("init", "--quiet")
+    run("add", "--", *paths)
+    if subprocess.run(["git", "diff", "--cached", "--quiet"], cwd=dest, check=False).returncode != 0:  # else nothing changed
+        run(*who, "commit", "--quiet", "--no-verify", "-m", message)

@@ -156,12 +156,18 @@ def do_math_parallel(start=0, num=10, workers=None):
 
 def build_info():
     """How this module was built: backend, OpenMP, Cython, compiler facts."""
-    from importlib.metadata import distribution, packages_distributions
+    from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 
     backend = "unknown"
     package = __name__.rpartition(".")[0]
-    for dist in packages_distributions().get(package, []):
-        for line in (distribution(dist).read_text("WHEEL") or "").splitlines():
+    # An editable install records its loader, not the package: then look for
+    # the distribution of the same name, as every build of this core has.
+    for dist in packages_distributions().get(package) or [package]:
+        try:
+            wheel = distribution(dist).read_text("WHEEL") or ""
+        except PackageNotFoundError:
+            continue
+        for line in wheel.splitlines():
             if line.startswith("Generator:"):
                 backend = line.partition(":")[2].split()[0]
     v = CYTHON_HEX_VERSION
