@@ -1,8 +1,8 @@
 """Build the core with each backend, test every build against its twin, time and compare them.
 
-    nox                         the main job: build, test, bench, compare
-    nox -s build_meson test     one backend, then the tests
-    nox -s build test           all three backends, then the tests
+nox                         the main job: build, test, bench, compare
+nox -s build_meson test     one backend, then the tests
+nox -s build test           all three backends, then the tests
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-from tools.render import BACKENDS, render, variant  # noqa: E402
+from tools.render import BACKENDS, render, variant
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"

@@ -66,7 +66,7 @@ def render(backend: str, dest: Path, name: str, *, git: bool = True) -> Path:
         def run(*args: str) -> None:
             subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
 
-        configured = subprocess.run(["git", "config", "user.email"], capture_output=True)
+        configured = subprocess.run(["git", "config", "user.email"], capture_output=True, check=False)
         who = [] if configured.returncode == 0 else ["-c", "user.name=template", "-c", "user.email=template@invalid"]
         run("init", "--quiet")
         run("add", "--all")

@@ -75,16 +75,16 @@ cdef double _block(long long start, long long num) noexcept nogil:
     cdef double x = <double>(start + 1 - CENTER)
     cdef double acc[LANES]
     cdef double t, total = 0.0
-    cdef long long i, n = num - start
+    cdef long long _i, n = num - start
     cdef int k
     for k in range(LANES):
         acc[k] = 0.0
-    for i in range(n // LANES):
+    for _i in range(n // LANES):
         for k in range(LANES):
             t = x + k
             acc[k] += sqrt(t * t)
         x += LANES
-    for i in range(n % LANES):
+    for _i in range(n % LANES):
         total += sqrt(x * x)
         x += 1.0
     for k in range(LANES):
