@@ -156,12 +156,19 @@ def do_math_parallel(start=0, num=10, workers=None):
 
 def build_info():
     """How this module was built: backend, OpenMP, Cython, compiler facts."""
-    from importlib.metadata import distribution, packages_distributions
+    from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 
     backend = "unknown"
     package = __name__.rpartition(".")[0]
-    for dist in packages_distributions().get(package, []):
-        for line in (distribution(dist).read_text("WHEEL") or "").splitlines():
+    # Python 3.10's packages_distributions() reads only top_level.txt, which
+    # setuptools writes and meson-python and scikit-build-core do not; the
+    # templates name the distribution after the package.
+    for dist in packages_distributions().get(package) or [package]:
+        try:
+            wheel = distribution(dist).read_text("WHEEL") or ""
+        except PackageNotFoundError:  # not installed from a wheel
+            continue
+        for line in wheel.splitlines():
             if line.startswith("Generator:"):
                 backend = line.partition(":")[2].split()[0]
     v = CYTHON_HEX_VERSION
