@@ -32,7 +32,7 @@ from tools.render import BACKENDS, render
 NAME = "pkgcheck"
 # The files that make each template a setuptools, meson or CMake project.
 BUILD_FILES = {
-    "setuptools": {"setup.py", "MANIFEST.in"},
+    "setuptools": {"setup.py"},
     "meson": {"meson.build", "meson.options"},
     "cmake": {"CMakeLists.txt"},
 }
