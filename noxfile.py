@@ -1,8 +1,11 @@
 """Build the core with each backend, test every build against its twin, time and compare them.
 
-    nox                         the main job: build, test, bench, compare
-    nox -s build_meson test     one backend, then the tests
-    nox -s build test           all three backends, then the tests
+nox                         the main job: build, test, bench, compare
+nox -s build_meson test     one backend, then the tests
+nox -s build test           all three backends, then the tests
+nox -s lint                 ruff, cython-lint, the templates agree
+nox -s build check          wheel and sdist checks, stubtest against every build
+nox -s test_pythons         one backend built and tested on each Python 3.10-3.13 found
 """
 
 from __future__ import annotations
@@ -15,11 +18,17 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-from tools.render import BACKENDS, render, variant  # noqa: E402
+from tools.render import BACKENDS, render, variant
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["build", "test", "bench", "compare"]
+# test_pythons runs on the interpreters this machine has: a missing one is
+# skipped with nox's "interpreter not found" line, on CI too (where nox would
+# otherwise error), and nox does not try to download one.
+nox.options.error_on_missing_interpreters = False
+nox.options.download_python = "never"
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
@@ -28,15 +37,16 @@ def group(name: str) -> list[str]:
     return nox.project.dependency_groups(PYPROJECT, name)
 
 
-def build_variant(session: nox.Session, backend: str) -> None:
-    """Render the template into build/<backend>, then sdist -> wheel into dist/<backend>."""
-    project, out = ROOT / "build" / backend, ROOT / "dist" / backend
+def build_variant(session: nox.Session, backend: str, where: Path = ROOT, args: list[str] | None = None) -> None:
+    """Render the template into <where>/build/<backend>, then sdist -> wheel into <where>/dist/<backend>."""
+    project, out = where / "build" / backend, where / "dist" / backend
     for old in (project, out):
         shutil.rmtree(old, ignore_errors=True)
     render(backend, project, variant(backend))
     # `python -m build` makes the sdist, then the wheel from that sdist: a
     # file missing from the sdist fails here, not on a user's machine.
-    session.run("python", "-m", "build", "--installer=uv", "--outdir", str(out), str(project), *session.posargs)
+    build_args = session.posargs if args is None else args
+    session.run("python", "-m", "build", "--installer=uv", "--outdir", str(out), str(project), *build_args)
     for path in sorted(out.iterdir()):
         session.log(f"built {path.relative_to(ROOT)}")
 
@@ -123,3 +133,37 @@ def test_new(session: nox.Session, backend: str) -> None:
 
     session.install(*group("new"))
     check_new(session, backend)
+
+
+@nox.session(default=False)
+def lint(session: nox.Session) -> None:
+    """Run ruff (lint and format check), cython-lint on the .pyx, and check the templates agree."""
+    session.install(*group("lint"))
+    session.run("ruff", "check", *session.posargs)
+    session.run("ruff", "format", "--check")
+    session.run("cython-lint", *sorted(str(p) for p in ROOT.glob("shared/**/*.pyx")))
+    session.run("python", "tools/check_templates.py")
+
+
+@nox.session(default=False)
+def check(session: nox.Session) -> None:
+    """Check dist/ (twine, check-wheel-contents, auditwheel, sdists alike), then stubtest every build."""
+    wheels = built_wheels(session)
+    session.install(*group("check"))
+    session.install(*wheels)
+    session.run("python", "tools/check_dists.py")
+    # tools/check_dists.py has checked that all three are there.
+    modules = [variant(backend) for backend in BACKENDS]
+    session.run("python", "-m", "mypy.stubtest", *modules, "--allowlist=tools/stubtest-allowlist.txt", *session.posargs)
+
+
+@nox.session(python=PYTHONS, default=False)
+def test_pythons(session: nox.Session) -> None:
+    """Build one backend (meson, or `-- cmake|setuptools`) for this Python into build/py<X.Y>/ and test it."""
+    pytest_args = list(session.posargs)
+    backend = pytest_args.pop(0) if pytest_args and pytest_args[0] in BACKENDS else "meson"
+    where = ROOT / "build" / f"py{session.python}"
+    session.install(*group("build"), *group("test"))
+    build_variant(session, backend, where, args=[])
+    session.install(*map(str, (where / "dist" / backend).glob("*.whl")))
+    session.run("pytest", *pytest_args)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import CompileError, LinkError
 
 NATIVE = os.environ.get("MATHCORE_NATIVE", "0") == "1"
 OPENMP = os.environ.get("MATHCORE_OPENMP", "auto").lower()
@@ -27,7 +28,7 @@ def links_with(compiler, flag):
         try:
             objects = compiler.compile([str(src)], output_dir=tmp, extra_postargs=[flag])
             compiler.link_executable(objects, "omp", output_dir=tmp, extra_postargs=[flag])
-        except Exception:  # CompileError, LinkError: the compiler's output says why
+        except (CompileError, LinkError):  # the compiler's output says why
             return False
     return True
 

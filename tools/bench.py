@@ -107,8 +107,11 @@ def collect(cores: int, peers: bool) -> tuple[list[Impl], dict, object]:
     if twin is None:
         sys.exit("no build is installed: run `nox -s build` (or build_<backend>) first")
     impls.append(Impl("twin do_math", "twin", "serial", 1, twin.do_math))
-    impls.append(Impl(f"twin do_math_threaded x{cores}", "twin", "threads", cores,
-                      lambda a, b: twin.do_math_threaded(a, b, cores)))
+    impls.append(
+        Impl(
+            f"twin do_math_threaded x{cores}", "twin", "threads", cores, lambda a, b: twin.do_math_threaded(a, b, cores)
+        )
+    )
     if peers:
         impls.append(Impl("numpy chunked", "numpy", "vectorized", 1, numpy_impl()))
         serial, parallel, nthreads = numba_impls()
@@ -121,7 +124,7 @@ def check(impl: Impl, twin, start: int, num: int) -> str:
     """'exact', 'bounded' (within n * 2**-53 relative, above 2**53) or 'WRONG: ...'."""
     try:
         got = impl.func(start, num)
-    except Exception as exc:  # a crash is a wrong answer too
+    except Exception as exc:  # noqa: BLE001 - a crash is a wrong answer too
         return f"WRONG: raised {exc!r}"
     want = twin.exact(start, num)
     if got == want:
@@ -247,11 +250,11 @@ def markdown(data: dict, rows: list[dict]) -> str:
     )
     return f"""# Bench
 
-{data['date']} · `{data['command']}` · {m['cpu']}, {m['cores']} cores · Python {m['python']} · {m['platform']}
-· load average before {m['load_average']}, after {m['load_average_after']}
+{data["date"]} · `{data["command"]}` · {m["cpu"]}, {m["cores"]} cores · Python {m["python"]} · {m["platform"]}
+· load average before {m["load_average"]}, after {m["load_average_after"]}
 
-Median of {data['method']['rounds']} interleaved rounds (shuffled order each round); each call sized to about
-{data['method']['target_s']} s. "vs twin": speedup over the pure-Python loop, per element. "efficiency": speedup over
+Median of {data["method"]["rounds"]} interleaved rounds (shuffled order each round); each call sized to about
+{data["method"]["target_s"]} s. "vs twin": speedup over the pure-Python loop, per element. "efficiency": speedup over
 the same family's serial kernel, divided by the number of workers. Every answer was checked against the closed-form
 total before timing: "exact" equal to it, "bounded" within n·2⁻⁵³ (totals above 2⁵³).
 
@@ -263,9 +266,9 @@ Builds:
 
 
 def chart(rows: list[dict], path: Path) -> None:
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg")
+    mpl.use("Agg")
     import matplotlib.pyplot as plt
 
     timed_rows = [r for r in rows if r["ns"] is not None]
@@ -303,8 +306,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="nox -s bench --", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
     parser.add_argument("--target", type=float, default=0.3, help="seconds per call to size for (default 0.3)")
-    parser.add_argument("--size", type=int, help="elements per call for every compiled and peer implementation "
-                        "(the pure-Python twin stays calibrated to --target)")
+    parser.add_argument(
+        "--size",
+        type=int,
+        help="elements per call for every compiled and peer implementation "
+        "(the pure-Python twin stays calibrated to --target)",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 rounds of ~0.02 s calls")
     parser.add_argument("--no-peers", action="store_true", help="skip NumPy and Numba")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")

@@ -50,7 +50,7 @@ FLAG = re.compile(r"-O\w*|-g\w*|-f[\w=-]+|-m[\w=-]+|-DNDEBUG|-std=\S+|/O\w+|/ope
 def run(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, str]:
     """Run cmd; return its wall time and its output; stop the compare if it fails."""
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - t0
     if proc.returncode:
         sys.exit(f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
@@ -87,8 +87,12 @@ def wheel_steps(py: str) -> dict[str, callable]:
 
         return step
 
-    return {"pip isolated": pip(True), "pip no isolation": pip(False),
-            "uv isolated": uv_build(True), "uv no isolation": uv_build(False)}
+    return {
+        "pip isolated": pip(True),
+        "pip no isolation": pip(False),
+        "uv isolated": uv_build(True),
+        "uv no isolation": uv_build(False),
+    }
 
 
 def sdist_step(py: str, backend: str, work: Path, record: dict) -> float:
@@ -98,7 +102,9 @@ def sdist_step(py: str, backend: str, work: Path, record: dict) -> float:
     elapsed, _ = run([uv(), "build", "--sdist", "--python", py, "-o", str(out), str(project)])
     sdist = next(out.glob("*.tar.gz"))
     record["sdist_bytes"] = sdist.stat().st_size
-    proc = subprocess.run([uv(), "build", "--wheel", "--python", py, "-o", str(out), str(sdist)], capture_output=True)
+    proc = subprocess.run(
+        [uv(), "build", "--wheel", "--python", py, "-o", str(out), str(sdist)], capture_output=True, check=False
+    )
     record["wheel_from_sdist"] = proc.returncode == 0
     return elapsed
 
@@ -183,8 +189,11 @@ def runtime(reports: Path, work: Path) -> dict:
             return {"source": f"none ({exc})", "command": "-", "date": "-"}
         bench = work / "bench" / "bench.json"
     data = json.loads(bench.read_text())
-    out = {"source": str(bench.relative_to(ROOT) if bench.is_relative_to(ROOT) else "quick bench run"),
-           "command": data["command"], "date": data["date"]}
+    out = {
+        "source": str(bench.relative_to(ROOT) if bench.is_relative_to(ROOT) else "quick bench run"),
+        "command": data["command"],
+        "date": data["date"],
+    }
     for r in data["results"]:
         if r["times"]:
             out.setdefault(r["family"], {})[r["name"].partition(" ")[2]] = (
@@ -273,8 +282,10 @@ def rows(data: dict) -> list[tuple[str, ...]]:
         ("config lines", *each(lambda r: " + ".join(f"{n} {f}" for f, n in r["config_lines"].items()))),
     ]
     kernels = sorted({k for r in b.values() for k in r["runtime_ns"]})
-    out += [(f"{k} (ns/element)", *each(lambda r, k=k: f"{r['runtime_ns'][k]:.3f}" if k in r["runtime_ns"] else "-"))
-            for k in kernels]
+    out += [
+        (f"{k} (ns/element)", *each(lambda r, k=k: f"{r['runtime_ns'][k]:.3f}" if k in r["runtime_ns"] else "-"))
+        for k in kernels
+    ]
     return out
 
 
@@ -286,22 +297,22 @@ def markdown(data: dict) -> str:
     src = data["runtime_source"]
     return f"""# Compare
 
-{data['date']} · `{data['command']}` · Python {data['python']} · median of {data['reps']} interleaved repetitions
+{data["date"]} · `{data["command"]}` · Python {data["python"]} · median of {data["reps"]} interleaved repetitions
 (imports: median of 5 runs in each repetition) · {tools}
 
 Clean wheel builds from a fresh copy of each template; "isolated" is what users get (a fresh build environment),
 "no isolation" is the backend alone. Editable installs without isolation; the edit appends a module-level
 assignment to the `.pyx`. Compile flags are read from the compile command of `_core.c` (setuptools' verbose log,
-compile_commands.json for meson and CMake). Kernel times from `{src['source']}` (`{src['command']}`, {src['date']}).
+compile_commands.json for meson and CMake). Kernel times from `{src["source"]}` (`{src["command"]}`, {src["date"]}).
 
 {chr(10).join(lines)}
 """
 
 
 def chart(data: dict, path: Path) -> None:
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg")
+    mpl.use("Agg")
     import matplotlib.pyplot as plt
 
     modes = ["pip isolated", "uv isolated", "pip no isolation", "uv no isolation", "sdist", "editable install"]
@@ -313,7 +324,7 @@ def chart(data: dict, path: Path) -> None:
         values = [rec["median_s"][m] for m in modes]
         xs = [j + i * width for j in range(len(modes))]
         ax.bar(xs, values, width, label=f"{backend} ({rec['backend']})", color=colors[backend])
-        for x, v in zip(xs, values):
+        for x, v in zip(xs, values, strict=True):
             ax.text(x, v, f"{v:.1f}", ha="center", va="bottom", fontsize=7)
     ax.set_xticks([j + width for j in range(len(modes))], modes, fontsize=8)
     ax.set_ylabel("seconds (median)")

@@ -74,7 +74,7 @@ def commit(dest: Path, message: str, paths: Sequence[str] = (".",)) -> None:
     def run(*args: str) -> None:
         subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
 
-    configured = subprocess.run(["git", "config", "user.email"], cwd=dest, capture_output=True)
+    configured = subprocess.run(["git", "config", "user.email"], cwd=dest, capture_output=True, check=False)
     who = [] if configured.returncode == 0 else ["-c", "user.name=template", "-c", "user.email=template@invalid"]
     run("init", "--quiet")
     run("add", "--", *paths)

@@ -75,16 +75,16 @@ cdef double _block(long long start, long long num) noexcept nogil:
     cdef double x = <double>(start + 1 - CENTER)
     cdef double acc[LANES]
     cdef double t, total = 0.0
-    cdef long long i, n = num - start
+    cdef long long _i, n = num - start
     cdef int k
     for k in range(LANES):
         acc[k] = 0.0
-    for i in range(n // LANES):
+    for _i in range(n // LANES):
         for k in range(LANES):
             t = x + k
             acc[k] += sqrt(t * t)
         x += LANES
-    for i in range(n % LANES):
+    for _i in range(n % LANES):
         total += sqrt(x * x)
         x += 1.0
     for k in range(LANES):
@@ -160,12 +160,14 @@ def build_info():
 
     backend = "unknown"
     package = __name__.rpartition(".")[0]
-    # An editable install records its loader, not the package: then look for
-    # the distribution of the same name, as every build of this core has.
+    # Python 3.10's packages_distributions() reads only top_level.txt, which
+    # meson-python and scikit-build-core do not write, and an editable install
+    # records its loader, not the package: then look for the distribution of
+    # the same name, as every build of this core has.
     for dist in packages_distributions().get(package) or [package]:
         try:
             wheel = distribution(dist).read_text("WHEEL") or ""
-        except PackageNotFoundError:
+        except PackageNotFoundError:  # not installed from a wheel
             continue
         for line in wheel.splitlines():
             if line.startswith("Generator:"):

@@ -20,6 +20,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import SupportsIndex
 
 __all__ = ["do_math", "do_math_parallel", "do_math_threaded", "exact"]
@@ -71,7 +72,7 @@ def _pieces(start: int, num: int, workers: int) -> list[tuple[int, int]]:
     n = max(0, num - start)
     count = max(1, min(workers, n))
     cuts = [start + n * i // count for i in range(count + 1)]
-    return list(zip(cuts, cuts[1:]))
+    return list(pairwise(cuts))
 
 
 def _run_threaded(
@@ -111,17 +112,13 @@ def do_math(start: SupportsIndex = 0, num: SupportsIndex = 10) -> float:
     return _sum(_as_bound("start", start), _as_bound("num", num))
 
 
-def do_math_threaded(
-    start: SupportsIndex = 0, num: SupportsIndex = 10, workers: SupportsIndex | None = None
-) -> float:
+def do_math_threaded(start: SupportsIndex = 0, num: SupportsIndex = 10, workers: SupportsIndex | None = None) -> float:
     """The same sum, split into `workers` pieces run in Python threads."""
     start, num = _as_bound("start", start), _as_bound("num", num)
     return _run_threaded(_sum, start, num, _as_workers(workers))
 
 
-def do_math_parallel(
-    start: SupportsIndex = 0, num: SupportsIndex = 10, workers: SupportsIndex | None = None
-) -> float:
+def do_math_parallel(start: SupportsIndex = 0, num: SupportsIndex = 10, workers: SupportsIndex | None = None) -> float:
     """The same sum; Python has no OpenMP, so `workers` is checked and the loop runs serially."""
     start, num = _as_bound("start", start), _as_bound("num", num)
     _as_workers(workers)
