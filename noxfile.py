@@ -116,6 +116,7 @@ def compare(session: nox.Session) -> None:
         session.install(*wheels)  # for a quick bench when reports/bench.json is missing
     session.run("python", "-m", "tools.compare", *session.posargs)
 
+
 # --- new: start a project of your own from one template ----------------------
 
 

@@ -78,5 +78,6 @@ def commit(dest: Path, message: str, paths: Sequence[str] = (".",)) -> None:
     who = [] if configured.returncode == 0 else ["-c", "user.name=template", "-c", "user.email=template@invalid"]
     run("init", "--quiet")
     run("add", "--", *paths)
-    if subprocess.run(["git", "diff", "--cached", "--quiet"], cwd=dest, check=False).returncode != 0:  # else nothing changed
+    staged = subprocess.run(["git", "diff", "--cached", "--quiet"], cwd=dest, check=False)
+    if staged.returncode != 0:  # else nothing changed since the last commit
         run(*who, "commit", "--quiet", "--no-verify", "-m", message)

@@ -1,7 +1,7 @@
 """Build and test mathcore.
 
-    nox -s tests            build and install the package, run the tests
-    nox -s build            sdist, then a wheel from that sdist, into dist/
+nox -s tests            build and install the package, run the tests
+nox -s build            sdist, then a wheel from that sdist, into dist/
 """
 
 from __future__ import annotations
