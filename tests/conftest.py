@@ -19,6 +19,14 @@ PACKAGE = "mathcore"
 FUNCTIONS = ("do_math", "do_math_threaded", "do_math_parallel")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--openmp",
+        choices=("on", "off"),
+        help="assert that every build was compiled with (on) or without (off) OpenMP",
+    )
+
+
 def _installed() -> dict[str, ModuleType]:
     found = {}
     for info in pkgutil.iter_modules():
