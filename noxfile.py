@@ -14,6 +14,8 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+from tools.building import build as build_project  # noqa: E402
+from tools.building import openmp_switch  # noqa: E402
 from tools.render import BACKENDS, render, variant  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
@@ -35,7 +37,9 @@ def build_variant(session: nox.Session, backend: str) -> None:
     render(backend, project, variant(backend))
     # `python -m build` makes the sdist, then the wheel from that sdist: a
     # file missing from the sdist fails here, not on a user's machine.
-    session.run("python", "-m", "build", "--installer=uv", "--outdir", str(out), str(project), *session.posargs)
+    # On failure build_project ends the session with what is missing (a C
+    # compiler, Python.h, OpenMP asked for) and what to do.
+    build_project(session, backend, variant(backend), project, out, *session.posargs)
     for path in sorted(out.iterdir()):
         session.log(f"built {path.relative_to(ROOT)}")
 
@@ -78,3 +82,51 @@ def test(session: nox.Session) -> None:
     session.install(*group("test"))
     session.install(*map(str, wheels))
     session.run("pytest", *session.posargs)
+
+
+# Robustness: a build without OpenMP, build errors that say what to do, and
+# reproducible wheels. The no-OpenMP wheels go one level deeper than the
+# dist/*/*.whl that `test` installs, so they never meet the OpenMP ones.
+NO_OPENMP = ROOT / "dist" / "no-openmp"
+
+
+@nox.session
+@nox.parametrize("backend", BACKENDS, ids=list(BACKENDS))
+def build_no_openmp(session: nox.Session, backend: str) -> None:
+    """Build mathcore_<backend> with its OpenMP switch off into dist/no-openmp/<backend>/."""
+    session.install(*group("build"))
+    project, out = ROOT / "build" / "no-openmp" / backend, NO_OPENMP / backend
+    for old in (project, out):
+        shutil.rmtree(old, ignore_errors=True)
+    render(backend, project, variant(backend))
+    args, env = openmp_switch(backend, variant(backend), "off")
+    session.log(f"OpenMP off: {' '.join([*args, *(f'{k}={v}' for k, v in env.items())])}")
+    build_project(session, backend, variant(backend), project, out, *args, *session.posargs, env=env)
+
+
+@nox.session
+def test_no_openmp(session: nox.Session) -> None:
+    """Run the whole suite on the wheels in dist/no-openmp/, asserting they lack OpenMP."""
+    wheels = sorted(NO_OPENMP.glob("*/*.whl"))
+    if not wheels:
+        session.error("no wheel under dist/no-openmp/: run `nox -s build_no_openmp` first")
+    session.install(*group("test"))
+    session.install(*map(str, wheels))
+    session.run("pytest", "--openmp=off", *session.posargs)
+
+
+@nox.session(python=False)
+def build_errors(session: nox.Session) -> None:
+    """Check that build sessions explain a missing C compiler or OpenMP (on a copy of the repo)."""
+    from tools.build_errors import check
+
+    check(session, *session.posargs)
+
+
+@nox.session(default=False)
+def reproducible(session: nox.Session) -> None:
+    """Build each backend's sdist and wheel twice with SOURCE_DATE_EPOCH; compare the bytes."""
+    session.install(*group("build"))
+    from tools.reproducible import check
+
+    check(session, *session.posargs)
