@@ -41,7 +41,12 @@ exec {real} "$@"
 
 def _scenarios(backend: str, wrapper: Path):
     """(label, environment, session arguments, phrases the diagnosis must contain)."""
-    yield "no C compiler", {"CC": "/nonexistent"}, [], ["for want of", "a C compiler", "/nonexistent", "apt-get install"]
+    yield (
+        "no C compiler",
+        {"CC": "/nonexistent"},
+        [],
+        ["for want of", "a C compiler", "/nonexistent", "apt-get install"],
+    )
     args, env = openmp_switch(backend, variant(backend), "on")
     off_args, off_env = openmp_switch(backend, variant(backend), "off")
     yield (
@@ -76,10 +81,17 @@ def check(session: nox.Session, *backends: str) -> None:
             for label, env, args, phrases in _scenarios(backend, wrapper):
                 command = [sys.executable, "-m", "nox", "-f", str(repo / "noxfile.py"), "-s", f"build_{backend}"]
                 command += ["--", *args] if args else []
-                session.log(f"{backend}, {label}: {' '.join(f'{k}={v}' for k, v in env.items())} {' '.join(command[1:])}")
+                session.log(
+                    f"{backend}, {label}: {' '.join(f'{k}={v}' for k, v in env.items())} {' '.join(command[1:])}"
+                )
                 done = subprocess.run(
-                    command, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                    env={**os.environ, **env}, cwd=repo,
+                    command,
+                    check=False,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    env={**os.environ, **env},
+                    cwd=repo,
                 )
                 tail = done.stdout.strip().splitlines()[-TAIL:]
                 missing = [p for p in phrases if p not in "\n".join(tail)]

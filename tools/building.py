@@ -39,7 +39,9 @@ def openmp_switch(backend: str, name: str, state: str) -> tuple[list[str], dict[
 
 def _switch_text(backend: str, name: str, state: str) -> str:
     args, env = openmp_switch(backend, name, state)
-    return " ".join([*(f"{k}={v}" for k, v in env.items()), f"nox -s build_{backend}", *(["--", *args] if args else [])])
+    return " ".join(
+        [*(f"{k}={v}" for k, v in env.items()), f"nox -s build_{backend}", *(["--", *args] if args else [])]
+    )
 
 
 def build(
@@ -56,7 +58,10 @@ def build(
         session.run("python", "-m", "build", "--installer=uv", "--outdir", str(out), str(project), *args, env=env)
     except nox.command.CommandFailed:
         python = session.run(
-            "python", "-c", "import json, sysconfig; print(json.dumps([sysconfig.get_paths()['include'], sysconfig.get_config_var('CC')]))",
+            "python",
+            "-c",
+            "import json, sysconfig; "
+            "print(json.dumps([sysconfig.get_paths()['include'], sysconfig.get_config_var('CC')]))",
             silent=True,
             log=False,
         )
@@ -97,7 +102,10 @@ def _try(command: list[str], source: str, *flags: str) -> str | None:
         try:
             done = subprocess.run(
                 [*command, str(src), "-o", str(Path(tmp, "probe")), *flags],
-                check=False, capture_output=True, text=True, timeout=120,
+                check=False,
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
         except OSError as exc:
             return str(exc)
@@ -120,7 +128,11 @@ def diagnose(
     command = _compiler(backend, environ, default_cc)
     cc = environ.get("CC") or "cc"
     if command is None:
-        missing.append(f"a C compiler: {cc!r} is not on PATH or not executable" if environ.get("CC") else "a C compiler: none of cc, gcc, clang is on PATH")
+        missing.append(
+            f"a C compiler: {cc!r} is not on PATH or not executable"
+            if environ.get("CC")
+            else "a C compiler: none of cc, gcc, clang is on PATH"
+        )
         todo.append(
             "install one (Debian/Ubuntu: apt-get install build-essential; Fedora: dnf install gcc; "
             "macOS: xcode-select --install) or set CC to one; `cc --version` must answer"
@@ -141,5 +153,10 @@ def diagnose(
         )
     if not missing:
         return f"building {name} failed, and the C toolchain looks fine: the output above says why."
-    lines = [f"building {name} failed for want of:", *(f"  - {m}" for m in missing), "what to do:", *(f"  - {t}" for t in todo)]
+    lines = [
+        f"building {name} failed for want of:",
+        *(f"  - {m}" for m in missing),
+        "what to do:",
+        *(f"  - {t}" for t in todo),
+    ]
     return "\n".join(lines)

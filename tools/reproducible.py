@@ -45,7 +45,11 @@ def _sections(data: bytes, tmp: Path) -> dict[str, str]:
     sums = {}
     for name in re.findall(r"^\s*\[\s*\d+\]\s+(\S+)", listing, re.MULTILINE):
         out = tmp / "section"
-        subprocess.run(["objcopy", f"--dump-section={name}={out}", str(lib), str(tmp / "scratch")], capture_output=True, check=False)
+        subprocess.run(
+            ["objcopy", f"--dump-section={name}={out}", str(lib), str(tmp / "scratch")],
+            capture_output=True,
+            check=False,
+        )
         sums[name] = hashlib.sha256(out.read_bytes()).hexdigest() if out.exists() else "(no contents)"
         out.unlink(missing_ok=True)
     return sums
@@ -136,7 +140,9 @@ def check(session: nox.Session, *backends: str) -> None:
     lines += ["| backend | file | identical | what differs |", "|---|---|---|---|"]
     for backend, files in results.items():
         for f in files:
-            lines.append(f"| {backend} | {f['file']} | {'yes' if f['identical'] else 'no'} | {'; '.join(f['differences'])} |")
+            lines.append(
+                f"| {backend} | {f['file']} | {'yes' if f['identical'] else 'no'} | {'; '.join(f['differences'])} |"
+            )
     (REPORTS / "reproducible.md").write_text("\n".join(lines) + "\n")
     for line in lines[2:]:
         session.log(line)
