@@ -18,6 +18,8 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
+from tools.building import build as build_project
+from tools.building import openmp_switch
 from tools.render import BACKENDS, render, variant
 
 nox.needs_version = ">=2025.2.9"
@@ -37,7 +39,13 @@ def group(name: str) -> list[str]:
     return nox.project.dependency_groups(PYPROJECT, name)
 
 
-def build_variant(session: nox.Session, backend: str, where: Path = ROOT, args: list[str] | None = None) -> None:
+def build_variant(
+    session: nox.Session,
+    backend: str,
+    where: Path = ROOT,
+    args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> None:
     """Render the template into <where>/build/<backend>, then sdist -> wheel into <where>/dist/<backend>."""
     project, out = where / "build" / backend, where / "dist" / backend
     for old in (project, out):
@@ -46,7 +54,9 @@ def build_variant(session: nox.Session, backend: str, where: Path = ROOT, args: 
     # `python -m build` makes the sdist, then the wheel from that sdist: a
     # file missing from the sdist fails here, not on a user's machine.
     build_args = session.posargs if args is None else args
-    session.run("python", "-m", "build", "--installer=uv", "--outdir", str(out), str(project), *build_args)
+    # On failure build_project ends the session with what is missing (a C
+    # compiler, Python.h, OpenMP asked for) and what to do.
+    build_project(session, backend, variant(backend), project, out, *build_args, env=env)
     for path in sorted(out.iterdir()):
         session.log(f"built {path.relative_to(ROOT)}")
 
@@ -168,3 +178,47 @@ def test_pythons(session: nox.Session) -> None:
     build_variant(session, backend, where, args=[])
     session.install(*map(str, (where / "dist" / backend).glob("*.whl")))
     session.run("pytest", *pytest_args)
+
+
+# Robustness: a build without OpenMP, build errors that say what to do, and
+# reproducible wheels. The no-OpenMP builds go to build/no-openmp/{build,dist}/,
+# away from the dist/<backend>/ wheels that `test` installs.
+NO_OPENMP = ROOT / "build" / "no-openmp"
+
+
+@nox.session
+@nox.parametrize("backend", BACKENDS, ids=list(BACKENDS))
+def build_no_openmp(session: nox.Session, backend: str) -> None:
+    """Build mathcore_<backend> with its OpenMP switch off into build/no-openmp/dist/<backend>/."""
+    session.install(*group("build"))
+    args, env = openmp_switch(backend, variant(backend), "off")
+    session.log(f"OpenMP off: {' '.join([*args, *(f'{k}={v}' for k, v in env.items())])}")
+    build_variant(session, backend, NO_OPENMP, args=[*args, *session.posargs], env=env)
+
+
+@nox.session
+def test_no_openmp(session: nox.Session) -> None:
+    """Run the whole suite on the wheels in build/no-openmp/dist/, asserting they lack OpenMP."""
+    wheels = sorted(NO_OPENMP.glob("dist/*/*.whl"))
+    if not wheels:
+        session.error("no wheel under build/no-openmp/dist/: run `nox -s build_no_openmp` first")
+    session.install(*group("test"))
+    session.install(*map(str, wheels))
+    session.run("pytest", "--openmp=off", *session.posargs)
+
+
+@nox.session(python=False)
+def build_errors(session: nox.Session) -> None:
+    """Check that build sessions explain a missing C compiler or OpenMP (on a copy of the repo)."""
+    from tools.build_errors import check
+
+    check(session, *session.posargs)
+
+
+@nox.session(default=False)
+def reproducible(session: nox.Session) -> None:
+    """Build each backend's sdist and wheel twice with SOURCE_DATE_EPOCH; compare the bytes."""
+    session.install(*group("build"))
+    from tools.reproducible import check
+
+    check(session, *session.posargs)

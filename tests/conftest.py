@@ -20,6 +20,14 @@ PACKAGE = "mathcore"
 FUNCTIONS = ("do_math", "do_math_threaded", "do_math_parallel")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--openmp",
+        choices=("on", "off"),
+        help="assert that every build was compiled with (on) or without (off) OpenMP",
+    )
+
+
 def _installed() -> dict[str, ModuleType]:
     names = {info.name for info in pkgutil.iter_modules() if info.ispkg}
     # meson-python's and scikit-build-core's editable installs import through
