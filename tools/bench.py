@@ -121,17 +121,17 @@ def collect(cores: int, peers: bool) -> tuple[list[Impl], dict, object]:
 
 
 def check(impl: Impl, twin, start: int, num: int) -> str:
-    """'exact', 'bounded' (within n * 2**-53 relative, above 2**53) or 'WRONG: ...'."""
+    """'exact' (total below 2**53: must be equal), 'bounded' (above: within n * 2**-53 relative) or 'WRONG: ...'."""
     try:
         got = impl.func(start, num)
     except Exception as exc:  # noqa: BLE001 - a crash is a wrong answer too
         return f"WRONG: raised {exc!r}"
     want = twin.exact(start, num)
-    if got == want:
-        return "exact"
-    if want >= EXACT_LIMIT and abs(got - want) <= (num - start) * 2.0**-53 * want:
+    if want < EXACT_LIMIT:
+        return "exact" if got == want else f"WRONG: {got!r} != {want}"
+    if abs(got - want) <= (num - start) * 2.0**-53 * want:
         return "bounded"
-    return f"WRONG: {got!r} != {want}"
+    return f"WRONG: {got!r} is not within n * 2**-53 of {want}"
 
 
 def timed(func: Callable[[int, int], float], n: int) -> float:
