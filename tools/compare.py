@@ -102,6 +102,8 @@ def sdist_step(py: str, backend: str, work: Path, record: dict) -> float:
     elapsed, _ = run([uv(), "build", "--sdist", "--python", py, "-o", str(out), str(project)])
     sdist = next(out.glob("*.tar.gz"))
     record["sdist_bytes"] = sdist.stat().st_size
+    if "wheel_from_sdist" in record:  # one try is enough, and a build costs seconds
+        return elapsed
     proc = subprocess.run(
         [uv(), "build", "--wheel", "--python", py, "-o", str(out), str(sdist)], capture_output=True, check=False
     )
@@ -243,7 +245,12 @@ def measure(args: argparse.Namespace) -> dict:
         speed = runtime(ROOT / "reports", work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    repro = ROOT / "reports" / "reproducible.json"
+    repro_data = json.loads(repro.read_text())["backends"] if repro.exists() else {}
     for backend, rec in results.items():
+        rec["reproducible"] = {
+            ("wheel" if f["file"].endswith(".whl") else "sdist"): f["identical"] for f in repro_data.get(backend, [])
+        }
         rec["median_s"] = {mode: statistics.median(ts) for mode, ts in rec["times"].items()}
         for key in ("import_unchanged_s", "import_after_edit_s"):
             rec[key] = statistics.median(rec[key])
@@ -280,6 +287,10 @@ def rows(data: dict) -> list[tuple[str, ...]]:
         ("compile flags", *each(lambda r: " ".join(r["compile_flags"]))),
         ("libgomp linked", *each(lambda r: "yes" if r["libgomp"] else "NO")),
         ("config lines", *each(lambda r: " + ".join(f"{n} {f}" for f, n in r["config_lines"].items()))),
+        *[
+            (f"reproducible {kind} (SOURCE_DATE_EPOCH)", *each(lambda r, k=kind: _yes_no(r["reproducible"].get(k))))
+            for kind in ("wheel", "sdist")
+        ],
     ]
     kernels = sorted({k for r in b.values() for k in r["runtime_ns"]})
     out += [
@@ -287,6 +298,10 @@ def rows(data: dict) -> list[tuple[str, ...]]:
         for k in kernels
     ]
     return out
+
+
+def _yes_no(value: bool | None) -> str:
+    return "not measured (nox -s reproducible)" if value is None else ("yes" if value else "no")
 
 
 def markdown(data: dict) -> str:
@@ -337,7 +352,7 @@ def chart(data: dict, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="nox -s compare --", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions (default 3)")
+    parser.add_argument("--reps", type=int, default=2, help="interleaved repetitions (default 2; 5 for a careful run)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
     parser.add_argument("--out", type=Path, default=ROOT / "reports", help="where compare.json/.md/.png go")
     args = parser.parse_args(argv)
