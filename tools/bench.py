@@ -150,6 +150,11 @@ def calibrate(impl: Impl, target: float, size: int | None) -> int:
     return max(1, int(n * target / timed(impl.func, n)))  # once more, at full size
 
 
+def _load() -> list[float] | None:
+    """1, 5 and 15 minute load averages: a busy machine makes noisy timings."""
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
 def machine() -> dict:
     cpu = platform.processor() or platform.machine()
     try:
@@ -165,7 +170,7 @@ def machine() -> dict:
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
-        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "load_average": _load(),
     }
 
 
@@ -194,10 +199,10 @@ def run(args: argparse.Namespace) -> dict:
         for impl in order:
             impl.times.append(timed(impl.func, impl.size))
         print(f"round {r + 1}/{args.rounds} done in {time.perf_counter() - t0:.1f} s", flush=True)
-    info["load_average_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    info["load_average_after"] = _load()
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "command": "nox -s bench -- " + " ".join(sys.argv[1:]),
+        "command": " ".join(["nox -s bench", *(["--", *sys.argv[1:]] if sys.argv[1:] else [])]),
         "method": {"rounds": args.rounds, "target_s": args.target, "seed": args.seed},
         "machine": info,
         "builds": builds,

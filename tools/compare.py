@@ -257,7 +257,7 @@ def measure(args: argparse.Namespace) -> dict:
         rec["runtime_ns"] = speed.get(backend, {})
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "command": "nox -s compare -- " + " ".join(sys.argv[1:]),
+        "command": " ".join(["nox -s compare", *(["--", *sys.argv[1:]] if sys.argv[1:] else [])]),
         "reps": args.reps,
         "python": sys.version.split()[0],
         "tools": tool_versions(py),
