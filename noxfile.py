@@ -24,7 +24,6 @@ from tools.render import BACKENDS, render, variant
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["build", "test", "bench", "compare"]
 # test_pythons runs on the interpreters this machine has: a missing one is
 # skipped with nox's "interpreter not found" line, on CI too (where nox would
 # otherwise error), and nox does not try to download one.
@@ -61,21 +60,21 @@ def build_variant(
         session.log(f"built {path.relative_to(ROOT)}")
 
 
-@nox.session
+@nox.session(default=False)
 def build_setuptools(session: nox.Session) -> None:
     """Build mathcore_setuptools (sdist, then wheel from it) into dist/setuptools/."""
     session.install(*group("build"))
     build_variant(session, "setuptools")
 
 
-@nox.session
+@nox.session(default=False)
 def build_meson(session: nox.Session) -> None:
     """Build mathcore_meson (sdist, then wheel from it) into dist/meson/."""
     session.install(*group("build"))
     build_variant(session, "meson")
 
 
-@nox.session
+@nox.session(default=False)
 def build_cmake(session: nox.Session) -> None:
     """Build mathcore_cmake (sdist, then wheel from it) into dist/cmake/."""
     session.install(*group("build"))
@@ -90,10 +89,10 @@ def build(session: nox.Session) -> None:
         build_variant(session, backend)
 
 
-def built_wheels(session: nox.Session) -> list[str]:
-    """The wheels of the builds under dist/<backend>/; stop with a hint if there are none."""
+def built_wheels(session: nox.Session, *, required: bool = True) -> list[str]:
+    """The wheels of the builds under dist/<backend>/; stop with a hint if none is required and there are none."""
     wheels = sorted(str(p) for backend in BACKENDS for p in (ROOT / "dist" / backend).glob("*.whl"))
-    if not wheels:
+    if required and not wheels:
         session.error("no wheel under dist/: run `nox -s build` (or build_setuptools, build_meson, build_cmake) first")
     return wheels
 
@@ -122,7 +121,7 @@ def compare(session: nox.Session) -> None:
     session.install(*group("compare"))
     for backend in BACKENDS:  # builds without isolation need every backend's requirements
         session.install(*nox.project.load_toml(ROOT / backend / "pyproject.toml")["build-system"]["requires"])
-    if wheels := sorted(str(p) for b in BACKENDS for p in (ROOT / "dist" / b).glob("*.whl")):
+    if wheels := built_wheels(session, required=False):
         session.install(*wheels)  # for a quick bench when reports/bench.json is missing
     session.run("python", "-m", "tools.compare", *session.posargs)
 
@@ -186,7 +185,7 @@ def test_pythons(session: nox.Session) -> None:
 NO_OPENMP = ROOT / "build" / "no-openmp"
 
 
-@nox.session
+@nox.session(default=False)
 @nox.parametrize("backend", BACKENDS, ids=list(BACKENDS))
 def build_no_openmp(session: nox.Session, backend: str) -> None:
     """Build mathcore_<backend> with its OpenMP switch off into build/no-openmp/dist/<backend>/."""
@@ -196,7 +195,7 @@ def build_no_openmp(session: nox.Session, backend: str) -> None:
     build_variant(session, backend, NO_OPENMP, args=[*args, *session.posargs], env=env)
 
 
-@nox.session
+@nox.session(default=False)
 def test_no_openmp(session: nox.Session) -> None:
     """Run the whole suite on the wheels in build/no-openmp/dist/, asserting they lack OpenMP."""
     wheels = sorted(NO_OPENMP.glob("dist/*/*.whl"))
@@ -207,7 +206,7 @@ def test_no_openmp(session: nox.Session) -> None:
     session.run("pytest", "--openmp=off", *session.posargs)
 
 
-@nox.session(python=False)
+@nox.session(python=False, default=False)
 def build_errors(session: nox.Session) -> None:
     """Check that build sessions explain a missing C compiler or OpenMP (on a copy of the repo)."""
     from tools.build_errors import check

@@ -56,7 +56,8 @@ class BuildExt(build_ext):
         flag = "/openmp" if msvc else "-fopenmp"
         if OPENMP != "off" and links_with(self.compiler, flag):
             compile_args.append(flag)
-            link_args.append(flag)
+            if not msvc:  # MSVC's linker needs no flag for OpenMP
+                link_args.append(flag)
         elif OPENMP == "on":
             sys.exit(f"MATHCORE_OPENMP=on, but {self.compiler.compiler_type} cannot build with {flag}")
         for ext in self.extensions:

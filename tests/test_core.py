@@ -225,3 +225,11 @@ def test_gil_is_released(build, twin):
     # A do_math that held the GIL would let this loop run only between its
     # chunks: about 13,000 spins when tried here, against millions without it.
     assert spins > 100_000
+
+
+def test_openmp_as_asked(build, request):
+    """With --openmp=on|off: every build has OpenMP exactly when it was asked to."""
+    asked = request.config.getoption("--openmp")
+    if asked is None:
+        pytest.skip("no --openmp=on|off given: nothing was asked")
+    assert build.build_info()["openmp"] is (asked == "on")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -206,6 +207,7 @@ def run(args: argparse.Namespace) -> dict:
         "method": {"rounds": args.rounds, "target_s": args.target, "seed": args.seed},
         "machine": info,
         "builds": builds,
+        "peer_versions": {} if args.no_peers else {n: importlib.metadata.version(n) for n in ("numpy", "numba")},
         "results": [{k: v for k, v in asdict(i).items() if k != "func"} for i in impls],
     }
 
@@ -253,6 +255,7 @@ def markdown(data: dict, rows: list[dict]) -> str:
         f"gcc {i['compiler']}, flags {', '.join(k for k, v in i['flags'].items() if v) or 'none'}"
         for b, i in data["builds"].items()
     )
+    peers = ", ".join(f"{name} {version}" for name, version in data.get("peer_versions", {}).items())
     return f"""# Bench
 
 {data["date"]} · `{data["command"]}` · {m["cpu"]}, {m["cores"]} cores · Python {m["python"]} · {m["platform"]}
@@ -261,12 +264,14 @@ def markdown(data: dict, rows: list[dict]) -> str:
 Median of {data["method"]["rounds"]} interleaved rounds (shuffled order each round); each call sized to about
 {data["method"]["target_s"]} s. "vs twin": speedup over the pure-Python loop, per element. "efficiency": speedup over
 the same family's serial kernel, divided by the number of workers. Every answer was checked against the closed-form
-total before timing: "exact" equal to it, "bounded" within n·2⁻⁵³ (totals above 2⁵³).
+total before timing: "exact" equal to it (totals below 2⁵³), "bounded" within n·2⁻⁵³ of it (totals above).
 
 {table(rows)}
 
 Builds:
 {builds}
+
+Peers: {peers or "not run"}.
 """
 
 

@@ -12,6 +12,7 @@ order in every repetition, and medians are reported.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import random
 import re
@@ -170,11 +171,27 @@ def inspect_build(py: str, backend: str, work: Path) -> dict:
     }
 
 
+def _docstring_lines(text: str) -> set[int]:
+    """0-based numbers of the lines of a Python file's docstrings: documentation, like comments."""
+    lines = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node) is not None:
+            doc = node.body[0]
+            lines.update(range(doc.lineno - 1, doc.end_lineno))
+    return lines
+
+
 def config_lines(backend: str) -> dict[str, int]:
+    """Lines of each build file that are neither blank, nor comments, nor docstrings."""
     counts = {}
     for name in CONFIG_FILES[backend]:
-        lines = (ROOT / backend / name).read_text().splitlines()
-        counts[name] = sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
+        text = (ROOT / backend / name).read_text()
+        docs = _docstring_lines(text) if name.endswith(".py") else set()
+        counts[name] = sum(
+            1
+            for i, line in enumerate(text.splitlines())
+            if line.strip() and not line.strip().startswith("#") and i not in docs
+        )
     return counts
 
 

@@ -21,6 +21,13 @@ from tools.render import BACKENDS, ROOT, _rename, check_name, commit, render
 EXTRAS = Path(__file__).resolve().parent / "new_project"
 # The package's own suite; tests of this repository's tools stay behind.
 TESTS = ("conftest.py", "test_core.py")
+# setuptools' sdist takes only tests/test*.py by default: the whole suite
+# (conftest.py too) ships, as it does with meson-python and scikit-build-core.
+MANIFEST = """\
+# setuptools' sdist takes only tests/test*.py by default: ship the whole suite.
+graft tests
+global-exclude *.py[cod]
+"""
 # Stored without the dot so that git does not read it as this repo's rules.
 STORED_AS = {"gitignore": ".gitignore"}
 TAIL = "pyproject-tail.toml"
@@ -66,6 +73,8 @@ def new(backend: str, dest: Path, name: str, *, force: bool = False, git: bool =
                 _write(staged / relative.with_name(STORED_AS.get(source.name, source.name)), source, name)
         for test in TESTS:
             _write(staged / "tests" / test, ROOT / "tests" / test, name)
+        if backend == "setuptools":
+            (staged / "MANIFEST.in").write_text(MANIFEST, encoding="utf-8")
         pyproject = staged / "pyproject.toml"
         pyproject.write_text(
             pyproject.read_text(encoding="utf-8") + "\n" + _rename(_read(EXTRAS / TAIL), name), encoding="utf-8"

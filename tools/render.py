@@ -71,6 +71,10 @@ def commit(dest: Path, message: str, paths: Sequence[str] = (".",)) -> None:
 
     # meson-python builds its sdist from what git tracks, so the project
     # needs a repository with a commit; the others do not mind one.
+    if not shutil.which("git"):
+        msg = "git is not on PATH: install it (meson-python builds its sdist from a git repository)"
+        raise RuntimeError(msg)
+
     def run(*args: str) -> None:
         subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
 

@@ -70,8 +70,9 @@ cdef enum:
 cdef double _block(long long start, long long num) noexcept nogil:
     """Sum of the terms for pos in start+1 ... num, num - start <= BLOCK."""
     # Counting in doubles avoids an int64 -> double conversion per term, which
-    # x86-64 cannot vectorize without AVX-512.  Every value is an integer
-    # below 2**53, so the double counter is exact.
+    # x86-64 cannot vectorize without AVX-512.  The counter is exact while
+    # |pos - 1e6| <= 2**53; only a range within 1e6 of the -2**53 bound goes
+    # past it, where terms are rounded as the n * 2**-53 bound allows.
     cdef double x = <double>(start + 1 - CENTER)
     cdef double acc[LANES]
     cdef double t, total = 0.0
@@ -155,7 +156,11 @@ def do_math_parallel(start=0, num=10, workers=None):
 
 
 def build_info():
-    """How this module was built: backend, OpenMP, Cython, compiler facts."""
+    """How this module was built: backend, OpenMP, Cython, compiler facts.
+
+    "openmp_threads" is OpenMP's default team size (OMP_NUM_THREADS, else the
+    cores); do_math_parallel(workers=None) uses all available cores.
+    """
     from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 
     backend = "unknown"

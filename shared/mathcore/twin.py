@@ -26,8 +26,9 @@ from typing import SupportsIndex
 __all__ = ["do_math", "do_math_parallel", "do_math_threaded", "exact"]
 
 CENTER = 1_000_000
-# A double holds every integer up to 2**53; past it pos - 1e6 could no longer
-# be converted exactly and the lecture's integer overflow would be one step away.
+# Bounds for start and num. A double holds every integer up to 2**53, so inside
+# them each term is exact (or, within 1e6 of -2**53, rounded once), and no C
+# integer can overflow: the lecture's bug.
 LIMIT = 2**53
 # Terms summed between two looks at the stop flag of a threaded call.
 _CHUNK = 1 << 16
