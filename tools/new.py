@@ -21,8 +21,7 @@ from tools.render import BACKENDS, ROOT, _rename, check_name, commit, render
 EXTRAS = Path(__file__).resolve().parent / "new_project"
 # The package's own suite; tests of this repository's tools stay behind.
 TESTS = ("conftest.py", "test_core.py")
-# setuptools' sdist takes only tests/test*.py by default: the whole suite
-# (conftest.py too) ships, as it does with meson-python and scikit-build-core.
+# For setuptools projects: the sdist ships tests/ whole, as with the other backends.
 MANIFEST = """\
 # setuptools' sdist takes only tests/test*.py by default: ship the whole suite.
 graft tests
