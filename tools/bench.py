@@ -30,7 +30,6 @@ from tools.render import BACKENDS, variant
 
 ROOT = Path(__file__).resolve().parent.parent
 CENTER = 1_000_000
-EXACT_LIMIT = 2**53
 
 
 @dataclass
@@ -43,12 +42,6 @@ class Impl:
     size: int = 0
     answer: str = ""  # "exact", "bounded" or "WRONG: ..."
     times: list[float] = field(default_factory=list)
-
-
-def available_cores() -> int:
-    if hasattr(os, "process_cpu_count"):
-        return os.process_cpu_count() or 1
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def numpy_impl():
@@ -90,23 +83,26 @@ def numba_impls():
     return serial, parallel, numba.get_num_threads()
 
 
-def collect(cores: int, peers: bool) -> tuple[list[Impl], dict, object]:
-    """Every implementation to time, the build_info of each build, and the twin."""
-    impls, builds, twin = [], {}, None
+def collect(peers: bool) -> tuple[list[Impl], dict, object, int]:
+    """Every implementation to time, the build_info of each build, the twin, and the cores used."""
+    modules = {}
     for backend in BACKENDS:
         try:
-            mod = importlib.import_module(variant(backend))
+            modules[backend] = importlib.import_module(variant(backend))
         except ImportError:
             continue
-        twin = twin or mod.twin
+    if not modules:
+        sys.exit("no build is installed: run `nox -s build` (or build_<backend>) first")
+    twin = next(iter(modules.values())).twin
+    cores = twin._available_cores()  # "all cores" exactly as workers=None means it
+    impls, builds = [], {}
+    for backend, mod in modules.items():
         builds[backend] = mod.build_info()
         impls.append(Impl(f"{backend} do_math", backend, "serial", 1, mod.do_math))
         for w in sorted({1, cores}):
             for fname, kernel in (("do_math_threaded", "threads"), ("do_math_parallel", "parallel")):
                 f = getattr(mod, fname)
                 impls.append(Impl(f"{backend} {fname} x{w}", backend, kernel, w, lambda a, b, f=f, w=w: f(a, b, w)))
-    if twin is None:
-        sys.exit("no build is installed: run `nox -s build` (or build_<backend>) first")
     impls.append(Impl("twin do_math", "twin", "serial", 1, twin.do_math))
     impls.append(
         Impl(
@@ -118,7 +114,7 @@ def collect(cores: int, peers: bool) -> tuple[list[Impl], dict, object]:
         serial, parallel, nthreads = numba_impls()
         impls.append(Impl("numba njit", "numba", "serial", 1, serial))
         impls.append(Impl(f"numba parallel x{nthreads}", "numba", "parallel", nthreads, parallel))
-    return impls, builds, twin
+    return impls, builds, twin, cores
 
 
 def check(impl: Impl, twin, start: int, num: int) -> str:
@@ -128,7 +124,7 @@ def check(impl: Impl, twin, start: int, num: int) -> str:
     except Exception as exc:  # noqa: BLE001 - a crash is a wrong answer too
         return f"WRONG: raised {exc!r}"
     want = twin.exact(start, num)
-    if want < EXACT_LIMIT:
+    if want < twin.LIMIT:
         return "exact" if got == want else f"WRONG: {got!r} != {want}"
     if abs(got - want) <= (num - start) * 2.0**-53 * want:
         return "bounded"
@@ -156,7 +152,7 @@ def _load() -> list[float] | None:
     return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
-def machine() -> dict:
+def machine(cores: int) -> dict:
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -167,7 +163,7 @@ def machine() -> dict:
         pass
     return {
         "cpu": cpu,
-        "cores": available_cores(),
+        "cores": cores,
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
@@ -176,9 +172,8 @@ def machine() -> dict:
 
 
 def run(args: argparse.Namespace) -> dict:
-    cores = available_cores()
-    impls, builds, twin = collect(cores, peers=not args.no_peers)
-    info = machine()
+    impls, builds, twin, cores = collect(peers=not args.no_peers)
+    info = machine(cores)
     if info["load_average"] and info["load_average"][0] > 0.5 * cores:
         print(f"warning: load average {info['load_average'][0]:.1f} on {cores} cores: timings will be noisy")
     print(f"checking answers and calibrating {len(impls)} implementations (~{args.target:g} s per call)", flush=True)
