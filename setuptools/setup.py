@@ -66,7 +66,11 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
+# Every compiled module, once: adding one is adding its .pyx and its name here.
+# build_extensions() above gives each the same flags and OpenMP.
+MODULES = ["_core"]
+
 setup(
-    ext_modules=[Extension("mathcore._core", ["src/mathcore/_core.pyx"])],
+    ext_modules=[Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"]) for name in MODULES],
     cmdclass={"build_ext": BuildExt},
 )

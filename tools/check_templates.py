@@ -7,7 +7,7 @@ temporary folder (with tools/render.py, as the builds do) and compares:
 - the top-level files, less each backend's own build files;
 - the [project] tables of pyproject.toml: same fields, same values;
 - the Cython requirement of [build-system]: the same in all three;
-- the compiled modules each build file declares: one per .pyx, same names;
+- the compiled modules each build file lists: one per .pyx, same names;
 - meson's install_sources: every non-.pyx package file (meson-python ships
   only what meson.build lists, the other two ship the package folder).
 
@@ -27,7 +27,7 @@ except ImportError:  # Python 3.10
     import tomli as tomllib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools.render import BACKENDS, render
+from tools.render import BACKENDS, modules, render
 
 NAME = "pkgcheck"
 # The files that make each template a setuptools, meson or CMake project.
@@ -48,25 +48,8 @@ def _call(text: str, func: str) -> list[str]:
 
 
 def extensions(backend: str, project: Path) -> set[str]:
-    """Dotted names of the compiled modules that `backend`'s build file declares."""
-    if backend == "setuptools":
-        return set(re.findall(r'Extension\(\s*"([\w.]+)"', (project / "setup.py").read_text()))
-    if backend == "meson":
-        found = set()
-        for args in _call((project / "meson.build").read_text(), "py.extension_module"):
-            module = re.match(r"\s*'(\w+)'", args)
-            subdir = re.search(r"subdir:\s*'([\w/]+)'", args)
-            if module and subdir:
-                found.add(f"{subdir[1].replace('/', '.')}.{module[1]}")
-        return found
-    text = (project / "CMakeLists.txt").read_text()
-    targets = {m.split()[0] for m in _call(text, "python_add_library")}
-    installed = {}
-    for args in _call(text, "install"):
-        match = re.fullmatch(r"\s*TARGETS\s+(\w+)\s+DESTINATION\s+([\w/]+)\s*", args)
-        if match:
-            installed[match[1]] = match[2].replace("/", ".")
-    return {f"{installed[t]}.{t}" for t in targets if t in installed}
+    """Dotted names of the compiled modules that `backend`'s build file lists."""
+    return {f"{NAME}.{name}" for name in modules(project, backend)}
 
 
 def meson_sources(project: Path) -> set[str]:

@@ -85,3 +85,31 @@ def commit(dest: Path, message: str, paths: Sequence[str] = (".",)) -> None:
     staged = subprocess.run(["git", "diff", "--cached", "--quiet"], cwd=dest, check=False)
     if staged.returncode != 0:  # else nothing changed since the last commit
         run(*who, "commit", "--quiet", "--no-verify", "-m", message)
+
+
+# Where each template lists its compiled modules: the build file, and the line
+# that holds the list. `add_modules` appends to it, as a user would by hand.
+_MODULE_LISTS = {
+    "setuptools": ("setup.py", re.compile(r"^(MODULES = \[)(.*)(\])$", re.MULTILINE), '"{}"', ", "),
+    "meson": ("meson.build", re.compile(r"^(modules = \[)(.*)(\])$", re.MULTILINE), "'{}'", ", "),
+    "cmake": ("CMakeLists.txt", re.compile(r"^(set\(MODULES )(.*)(\))$", re.MULTILINE), "{}", " "),
+}
+
+
+def modules(project: Path, backend: str) -> list[str]:
+    """The compiled modules that a rendered project's build file lists."""
+    file, pattern, _, sep = _MODULE_LISTS[backend]
+    match = pattern.search((Path(project) / file).read_text(encoding="utf-8"))
+    if match is None:
+        msg = f"{file} of {project} has no module list"
+        raise ValueError(msg)
+    return [item.strip().strip("'\"") for item in match.group(2).split(sep.strip() or None) if item.strip()]
+
+
+def add_modules(project: Path, backend: str, names: Sequence[str]) -> None:
+    """Add `names` to the module list of a rendered project (each needs src/<package>/<name>.pyx)."""
+    file, pattern, quote, sep = _MODULE_LISTS[backend]
+    path = Path(project) / file
+    text = path.read_text(encoding="utf-8")
+    items = sep.join(quote.format(name) for name in [*modules(project, backend), *names])
+    path.write_text(pattern.sub(lambda m: f"{m.group(1)}{items}{m.group(3)}", text, count=1), encoding="utf-8")
