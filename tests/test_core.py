@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.machinery
 import inspect
+import pkgutil
 import random
+import re
+import sys
 import threading
 
 import pytest
@@ -167,6 +172,8 @@ INPUTS = {
     "bool-bounds": _row(None, start=False, num=True),
     "workers-True": _row(None, 0, 100, workers=True),
     "workers-2**64": _row(None, 0, 100, workers=2**64),
+    # Capped at the cores, so no thread nor piece per worker: issue #14.
+    "workers-10**7": _row(None, 0, 10**6, workers=10**7),
 }
 
 
@@ -233,3 +240,43 @@ def test_openmp_as_asked(build, request):
     if asked is None:
         pytest.skip("no --openmp=on|off given: nothing was asked")
     assert build.build_info()["openmp"] is (asked == "on")
+
+
+def _extension_modules(build) -> dict[str, str]:
+    """Every compiled module of a build: dotted name -> file."""
+    names = {info.name for info in pkgutil.iter_modules(build.__path__)} | {"_core"}
+    found = {}
+    for name in sorted(names):
+        module = importlib.import_module(f"{build.__name__}.{name}")
+        origin = getattr(module.__spec__, "origin", None) or ""
+        if origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+            found[module.__name__] = origin
+    return found
+
+
+def _needed(path: str) -> list[str]:
+    """The shared libraries an ELF file asks the loader for (DT_NEEDED)."""
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+
+    with open(path, "rb") as stream:
+        sections = ELFFile(stream).iter_sections()
+        return [tag.needed for s in sections if isinstance(s, DynamicSection) for tag in s.iter_tags("DT_NEEDED")]
+
+
+OPENMP_RUNTIME = re.compile(r"lib(g|i)?omp\b")  # gcc's libgomp, LLVM's libomp, Intel's libiomp
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the modules' ELF dynamic section (Linux)")
+def test_every_module_links_the_openmp_it_reports(build):
+    """Each compiled module, not only _core, links an OpenMP runtime exactly when build_info() says OpenMP.
+
+    A module whose build lacks the OpenMP dependency still builds and passes
+    every other test: its prange just runs on one thread (scikit-learn#29665).
+    """
+    modules = _extension_modules(build)
+    assert f"{build.__name__}._core" in modules
+    openmp = build.build_info()["openmp"]
+    wrong = {name: _needed(path) for name, path in modules.items()}
+    wrong = {name: libs for name, libs in wrong.items() if any(map(OPENMP_RUNTIME.match, libs)) is not openmp}
+    assert not wrong, f"build_info() says openmp={openmp}, but these modules link otherwise: {wrong}"

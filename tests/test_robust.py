@@ -1,4 +1,4 @@
-"""Ctrl-C, many threads at once, and what the build says about OpenMP."""
+"""Ctrl-C and many threads at once."""
 
 from __future__ import annotations
 
@@ -230,22 +230,3 @@ def test_parallel_from_many_threads_stays_bounded(build, twin):
     sampler.join()
     assert results == [want] * (callers * rounds)
     assert peak[0] <= baseline + callers * cores
-
-
-# --- OpenMP, as reported and as linked ---------------------------------
-
-
-def _needed(build) -> list[str]:
-    """The shared libraries the compiled module links (readelf -d NEEDED)."""
-    core = importlib.import_module(f"{build.__name__}._core").__file__
-    dynamic = subprocess.run(["readelf", "-d", core], capture_output=True, text=True, check=True).stdout
-    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic)
-
-
-OPENMP_RUNTIME = re.compile(r"lib(g|i)?omp\b")  # gcc's libgomp, LLVM's libomp, Intel's libiomp
-
-
-@pytest.mark.skipif(sys.platform != "linux" or not shutil.which("readelf"), reason="reads ELF with readelf")
-def test_openmp_runtime_linked_iff_reported(build):
-    needed = _needed(build)
-    assert any(OPENMP_RUNTIME.match(lib) for lib in needed) is build.build_info()["openmp"], needed

@@ -7,11 +7,13 @@ Every loop runs in chunks with the GIL released; between chunks it takes
 the GIL back for a moment to let Ctrl-C and a stop flag through.
 """
 
+import os
+
 from cpython.exc cimport PyErr_CheckSignals
 from cython.parallel cimport prange
 from libc.math cimport sqrt
 
-from .twin import _as_bound, _as_workers, _available_cores, _run_threaded
+from .twin import _as_bound, _as_workers, _default_workers, _run_threaded
 
 cdef extern from *:
     """
@@ -130,21 +132,52 @@ def do_math(start=0, num=10):
     return _sum(_as_bound("start", start), _as_bound("num", num))
 
 
+def _openmp_default():
+    """OpenMP's default team size: OMP_NUM_THREADS, threadpoolctl's limit, else the cores."""
+    return omp_get_max_threads() if MATHCORE_OPENMP else _default_workers()
+
+
+# GNU libgomp's thread pool does not survive fork(): in the child, the next
+# OpenMP team started by the thread that forked waits forever for pool threads
+# that no longer exist. Any library of the parent may have started that pool,
+# so a forked process runs do_math_parallel on Python threads instead, with
+# do_math_threaded's runner: the same answer, Ctrl-C still works, no hang.
+cdef bint _forked = False
+
+
+def _after_fork_in_child():
+    global _forked
+    _forked = True
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def do_math_threaded(start=0, num=10, workers=None):
-    """The same sum, split into `workers` pieces run in Python threads."""
+    """The same sum, split into pieces run in Python threads.
+
+    The threads: min(workers, cores); for workers=None, OpenMP's default
+    team size (OMP_NUM_THREADS, threadpoolctl's limit), at most the cores.
+    """
     start, num = _as_bound("start", start), _as_bound("num", num)
-    return _run_threaded(_sum, start, num, _as_workers(workers))
+    return _run_threaded(_sum, start, num, _as_workers(workers, _openmp_default))
 
 
 def do_math_parallel(start=0, num=10, workers=None):
-    """The same sum with an OpenMP prange reduction over `workers` threads."""
+    """The same sum with an OpenMP prange reduction.
+
+    The threads: as for do_math_threaded, and at most one per 2**14 terms.
+    In a process made by fork() the loop runs on Python threads instead.
+    """
     cdef long long lo = _as_bound("start", start)
     cdef long long num_ = _as_bound("num", num)
     cdef long long hi, step
-    # Threads beyond the cores or the blocks would only wait their turn, and
-    # a huge `workers` must not make OpenMP abort on thread creation.
-    cdef int threads = min(_as_workers(workers), _available_cores(), max(1, (num_ - lo) // BLOCK))
+    # A thread per block at most: more would only wait for work.
+    cdef int threads = min(_as_workers(workers, _openmp_default), max(1, (num_ - lo) // BLOCK))
     cdef double total = 0.0
+    if _forked and MATHCORE_OPENMP:
+        return _run_threaded(_sum, lo, num_, threads)
     step = <long long>CHUNK * threads
     while lo < num_:
         hi = lo + min(num_ - lo, step)
@@ -158,8 +191,11 @@ def do_math_parallel(start=0, num=10, workers=None):
 def build_info():
     """How this module was built: backend, OpenMP, Cython, compiler facts.
 
-    "openmp_threads" is OpenMP's default team size (OMP_NUM_THREADS, else the
-    cores); do_math_parallel(workers=None) uses all available cores.
+    "openmp_threads" is OpenMP's default team size (OMP_NUM_THREADS,
+    threadpoolctl's limit, else the cores); "default_workers" is what
+    workers=None means here and now (that, at most the cores);
+    "parallel_runner" is what do_math_parallel runs on in this process:
+    "openmp", "threads" (in a process made by fork) or "serial" (no OpenMP).
     """
     from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 
@@ -183,6 +219,8 @@ def build_info():
         "openmp": MATHCORE_OPENMP != 0,
         "openmp_version": MATHCORE_OPENMP,
         "openmp_threads": omp_get_max_threads(),
+        "default_workers": _as_workers(None, _openmp_default),
+        "parallel_runner": ("threads" if _forked else "openmp") if MATHCORE_OPENMP else "serial",
         "cython": f"{v >> 24}.{(v >> 16) & 0xFF}.{(v >> 8) & 0xFF}",
         "compiler": MATHCORE_COMPILER.decode(),
         "flags": {

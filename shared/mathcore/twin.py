@@ -54,9 +54,25 @@ def _available_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _as_workers(workers: SupportsIndex | None) -> int:
+def _omp_num_threads() -> int | None:
+    """OMP_NUM_THREADS as OpenMP reads it: the first entry of its list, if a positive integer."""
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    return int(first) if first.isdigit() and int(first) > 0 else None
+
+
+def _default_workers() -> int:
+    """What workers=None means without an OpenMP runtime to ask: OMP_NUM_THREADS, else the cores."""
+    return _omp_num_threads() or _available_cores()
+
+
+def _as_workers(workers: SupportsIndex | None, default: Callable[[], int] = _default_workers) -> int:
+    """The threads a call runs on: `workers`, or `default()` for None; never more than the cores.
+
+    Threads beyond the cores only wait their turn in these CPU-bound loops, and
+    each one costs memory: the cap keeps a huge `workers` harmless.
+    """
     if workers is None:
-        return _available_cores()
+        return max(1, min(default(), _available_cores()))
     try:
         workers = operator.index(workers)
     except TypeError:
@@ -65,7 +81,7 @@ def _as_workers(workers: SupportsIndex | None) -> int:
     if workers < 1:
         msg = f"workers must be >= 1, got {workers}"
         raise ValueError(msg)
-    return workers
+    return min(workers, _available_cores())
 
 
 def _pieces(start: int, num: int, workers: int) -> list[tuple[int, int]]:
@@ -114,7 +130,11 @@ def do_math(start: SupportsIndex = 0, num: SupportsIndex = 10) -> float:
 
 
 def do_math_threaded(start: SupportsIndex = 0, num: SupportsIndex = 10, workers: SupportsIndex | None = None) -> float:
-    """The same sum, split into `workers` pieces run in Python threads."""
+    """The same sum, split into pieces run in Python threads.
+
+    The threads: min(workers, cores); for workers=None, OMP_NUM_THREADS if set,
+    else the cores (a compiled build asks its OpenMP runtime instead).
+    """
     start, num = _as_bound("start", start), _as_bound("num", num)
     return _run_threaded(_sum, start, num, _as_workers(workers))
 
