@@ -21,6 +21,7 @@ import platform
 import random
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -83,7 +84,51 @@ def numba_impls():
     return serial, parallel, numba.get_num_threads()
 
 
-def collect(peers: bool) -> tuple[list[Impl], dict, object, int]:
+# The C reference (tools/reference.c): the same kernel in plain C with OpenMP,
+# portable and for x86-64-v3; what each build's kernel is measured against.
+REFERENCE_FLAGS = {
+    "portable": ["-O3", "-fno-math-errno", "-fopenmp"],
+    "x86-64-v3": ["-O3", "-fno-math-errno", "-fopenmp", "-march=x86-64-v3"],
+}
+
+
+def reference_impls(cores: int, work: Path) -> list[Impl]:
+    """The C reference, compiled with $CC (default cc) for each flag set the compiler and CPU accept."""
+    import ctypes
+    import shlex
+    import subprocess
+
+    cc = shlex.split(os.environ.get("CC", "cc"))
+    impls = []
+    for label, flags in REFERENCE_FLAGS.items():
+        lib = work / f"reference-{label}.so"
+        cmd = [*cc, "-shared", "-fPIC", *flags, "-o", str(lib), str(ROOT / "tools" / "reference.c")]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, text=True)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            print(f"C reference {label}: not built ({' '.join(cmd)}: {getattr(exc, 'stderr', exc) or exc})")
+            continue
+        # A CPU without the instructions would die of SIGILL: ask it first (x86-64-v3: AVX2 and FMA).
+        if label == "x86-64-v3" and not _cpu_has("avx2", "fma"):
+            print("C reference x86-64-v3: this CPU lacks AVX2 or FMA, not run")
+            continue
+        function = ctypes.CDLL(str(lib)).reference_sum
+        function.restype, function.argtypes = ctypes.c_double, [ctypes.c_longlong, ctypes.c_longlong, ctypes.c_int]
+        for w in sorted({1, cores}):
+            impls.append(Impl(f"C {label} x{w}", f"C {label}", "parallel", w, lambda a, b, f=function, w=w: f(a, b, w)))
+    return impls
+
+
+def _cpu_has(*flags: str) -> bool:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    found = next((line.split(":")[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return all(flag in found for flag in flags)
+
+
+def collect(peers: bool, work: Path) -> tuple[list[Impl], dict, object, int]:
     """Every implementation to time, the build_info of each build, the twin, and the cores used."""
     modules = {}
     for backend in BACKENDS:
@@ -109,6 +154,7 @@ def collect(peers: bool) -> tuple[list[Impl], dict, object, int]:
             f"twin do_math_threaded x{cores}", "twin", "threads", cores, lambda a, b: twin.do_math_threaded(a, b, cores)
         )
     )
+    impls += reference_impls(cores, work)
     if peers:
         impls.append(Impl("numpy chunked", "numpy", "vectorized", 1, numpy_impl()))
         serial, parallel, nthreads = numba_impls()
@@ -172,7 +218,12 @@ def machine(cores: int) -> dict:
 
 
 def run(args: argparse.Namespace) -> dict:
-    impls, builds, twin, cores = collect(peers=not args.no_peers)
+    with tempfile.TemporaryDirectory() as work:
+        return _run(args, Path(work))
+
+
+def _run(args: argparse.Namespace, work: Path) -> dict:
+    impls, builds, twin, cores = collect(not args.no_peers, work)
     info = machine(cores)
     if info["load_average"] and info["load_average"][0] > 0.5 * cores:
         print(f"warning: load average {info['load_average'][0]:.1f} on {cores} cores: timings will be noisy")
@@ -227,6 +278,24 @@ def summarize(data: dict) -> list[dict]:
     return rows
 
 
+def reference_ratios(rows: list[dict]) -> str:
+    """Each build's do_math_parallel at the most workers, as a multiple of the C reference's time, same run."""
+    ns = {(r["family"], r["kernel"], r["workers"]): r["ns"] for r in rows if r["ns"] is not None}
+    workers = max((r["workers"] for r in rows), default=1)
+    lines = []
+    for label in REFERENCE_FLAGS:
+        ref = ns.get((f"C {label}", "parallel", workers))
+        if ref is None:
+            continue
+        ratios = [
+            f"{backend} {ns[(backend, 'parallel', workers)] / ref:.2f}"
+            for backend in BACKENDS
+            if (backend, "parallel", workers) in ns
+        ]
+        lines.append(f"- time of do_math_parallel x{workers} / C {label} x{workers}: {', '.join(ratios)}")
+    return "\n".join(lines) or "- no C reference was timed"
+
+
 def table(rows: list[dict]) -> str:
     def fmt(x, spec):
         return "-" if x is None else format(x, spec)
@@ -246,7 +315,7 @@ def table(rows: list[dict]) -> str:
 def markdown(data: dict, rows: list[dict]) -> str:
     m = data["machine"]
     builds = "\n".join(
-        f"- {b}: OpenMP {i['openmp']} ({i['openmp_threads']} threads), Cython {i['cython']}, "
+        f"- {b}: kernel {i.get('kernel', '-')}, OpenMP {i['openmp']} ({i['openmp_threads']} threads), Cython {i['cython']}, "
         f"gcc {i['compiler']}, flags {', '.join(k for k, v in i['flags'].items() if v) or 'none'}"
         for b, i in data["builds"].items()
     )
@@ -263,6 +332,9 @@ total before timing: "exact" equal to it (totals below 2⁵³), "bounded" within
 
 {table(rows)}
 
+Against the C reference ([`tools/reference.c`](../tools/reference.c), same kernel, plain C with OpenMP; 1.00 is its speed):
+{reference_ratios(rows)}
+
 Builds:
 {builds}
 
@@ -277,7 +349,7 @@ def chart(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     timed_rows = [r for r in rows if r["ns"] is not None]
-    colors = {"setuptools": "#4c72b0", "meson": "#dd8452", "cmake": "#55a868"}
+    colors = {"setuptools": "#4c72b0", "meson": "#dd8452", "cmake": "#55a868", "C x86-64-v3": "#c44e52"}
     fig, ax = plt.subplots(figsize=(9, 0.3 * len(timed_rows) + 2))
     ticks, labels, y, group = [], [], 0.0, None
     for r in timed_rows:
@@ -290,7 +362,7 @@ def chart(rows: list[dict], path: Path) -> None:
         labels.append(r["name"])
         y += 1
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in [*colors.values(), "#8c8c8c"]]
-    ax.legend(handles, [*colors, "peers and twin"], loc="lower right", fontsize=8)
+    ax.legend(handles, [*colors, "peers, twin, C portable"], loc="lower right", fontsize=8)
     ax.set_yticks(ticks, labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
@@ -303,7 +375,7 @@ def chart(rows: list[dict], path: Path) -> None:
 
 def order_key(r: dict) -> tuple:
     kernels = ["serial", "threads", "parallel", "vectorized"]
-    families = ["setuptools", "meson", "cmake", "numba", "numpy", "twin"]
+    families = ["setuptools", "meson", "cmake", "C x86-64-v3", "C portable", "numba", "numpy", "twin"]
     return (kernels.index(r["kernel"]), r["workers"], families.index(r["family"]))
 
 
@@ -334,6 +406,7 @@ def main(argv: list[str] | None = None) -> None:
     chart(rows, args.out / "bench.png")
     print()
     print(table(rows))
+    print(reference_ratios(rows))
     print(f"\nwrote {args.out / 'bench.json'}, bench.md and bench.png")
     if any(r["answer"].startswith("WRONG") for r in rows):
         sys.exit("some implementations gave a WRONG answer (see the table): they were not timed")
