@@ -115,15 +115,28 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "tools.bench", *session.posargs)
 
 
+def install_build_requires(session: nox.Session) -> None:
+    """Every template's build-system.requires: builds without isolation and editable installs need them."""
+    for backend in BACKENDS:
+        session.install(*nox.project.load_toml(ROOT / backend / "pyproject.toml")["build-system"]["requires"])
+
+
 @nox.session
 def compare(session: nox.Session) -> None:
     """Measure each backend's build times, sizes, flags, OpenMP linkage and speed; write reports/compare.*."""
     session.install(*group("compare"))
-    for backend in BACKENDS:  # builds without isolation need every backend's requirements
-        session.install(*nox.project.load_toml(ROOT / backend / "pyproject.toml")["build-system"]["requires"])
+    install_build_requires(session)
     if wheels := built_wheels(session, required=False):
         session.install(*wheels)  # for a quick bench when reports/bench.json is missing
     session.run("python", "-m", "tools.compare", *session.posargs)
+
+
+@nox.session(default=False)
+def scale(session: nox.Session) -> None:
+    """Time wheel builds, the edit loop and imports against the number of compiled modules; write reports/scale.*."""
+    session.install(*group("scale"))
+    install_build_requires(session)
+    session.run("python", "-m", "tools.scale", *session.posargs)
 
 
 # --- new: start a project of your own from one template ----------------------

@@ -1,0 +1,165 @@
+"""Timing and reporting shared by compare and scale: one way to run, interleave, show progress and write.
+
+- `run` times one command and stops with its output's tail if it fails;
+- `interleave` runs every task once per repetition, in a new shuffled order
+  each time, and keeps each task's times (report their median);
+- a progress line with an estimate of the time left (tqdm): a live bar on a
+  terminal, one plain line per finished task otherwise (CI logs);
+- `write_report` writes <stem>.json and <stem>.md side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+
+class StepFailed(RuntimeError):
+    """A measured command failed; the message holds the command and the tail of its output."""
+
+
+def run(cmd: Sequence[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, str]:
+    """Run `cmd`; return its wall time and its output (stdout + stderr); raise StepFailed if it fails."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(list(map(str, cmd)), cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode:
+        msg = f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+        raise StepFailed(msg)
+    return elapsed, proc.stdout + proc.stderr
+
+
+@contextmanager
+def workdir(prefix: str) -> Iterator[Path]:
+    """A temporary folder, removed at the end even after an error or Ctrl-C."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The median, or None when nothing was measured."""
+    return statistics.median(values) if values else None
+
+
+@dataclass
+class Task:
+    """One measured step: `run()` does it and returns the seconds to record (None: nothing to record)."""
+
+    key: Hashable
+    label: str
+    run: Callable[[], float | None]
+    estimate: float = 10.0  # expected wall seconds, for the first estimate of the time left only
+
+
+class Progress:
+    """Progress in seconds of work, with the time left: a tqdm bar on a terminal, plain lines in a log."""
+
+    def __init__(self, total: float, desc: str) -> None:
+        self.total, self.done, self.count, self.start = total, 0.0, 0, time.perf_counter()
+        self.live = sys.stderr.isatty()
+        self.bar = (
+            tqdm(total=round(total, 1), desc=desc, unit="s", smoothing=0, dynamic_ncols=True) if self.live else None
+        )
+
+    def step(self, label: str) -> None:
+        """Say which task starts."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(label, refresh=True)
+
+    def advance(self, seconds: float, remaining: float, label: str) -> None:
+        """A task took `seconds`; `remaining` is the new estimate of the work still to do."""
+        self.done += seconds
+        self.count += 1
+        self.total = self.done + remaining
+        if self.bar is not None:
+            self.bar.total = round(self.total, 1)
+            self.bar.update(round(self.done, 1) - self.bar.n)
+            return
+        meter = tqdm.format_meter(
+            self.done,
+            self.total,
+            time.perf_counter() - self.start,
+            bar_format="{percentage:3.0f}% · {elapsed} elapsed · about {remaining} left",
+        )
+        print(f"[{self.count}] {label}: {seconds:.1f} s · {meter}", flush=True)
+
+    def log(self, message: str) -> None:
+        """Print a line without breaking the bar."""
+        if self.bar is not None:
+            self.bar.write(message)
+        else:
+            print(message, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def interleave(tasks: Sequence[Task], reps: int, seed: int, desc: str) -> dict[Hashable, list[float]]:
+    """Run every task once per repetition, in a fresh shuffled order each time; return each key's times.
+
+    The time left is estimated from the tasks' own estimates until a task has
+    run once, then from its last measured wall time.
+    """
+    rng = random.Random(seed)
+    times: dict[Hashable, list[float]] = {task.key: [] for task in tasks}
+    last = {task.key: task.estimate for task in tasks}
+    per_rep = sum(last.values())
+    progress = Progress(per_rep * reps, desc)
+    try:
+        for rep in range(reps):
+            order = list(tasks)
+            rng.shuffle(order)
+            for i, task in enumerate(order):
+                label = f"rep {rep + 1}/{reps}, {task.label}"
+                progress.step(label)
+                t0 = time.perf_counter()
+                value = task.run()
+                wall = time.perf_counter() - t0
+                if value is not None:
+                    times[task.key].append(value)
+                last[task.key] = wall
+                remaining = sum(last[t.key] for t in order[i + 1 :]) + (reps - rep - 1) * sum(last.values())
+                progress.advance(wall, remaining, label)
+    finally:
+        progress.close()
+    return times
+
+
+def command_line(session: str, argv: Sequence[str]) -> str:
+    """How the report was made: `nox -s <session> -- <argv>`."""
+    return " ".join([f"nox -s {session}", *(["--", *argv] if argv else [])])
+
+
+def md_table(rows: Sequence[Sequence[str]], align: str = "") -> str:
+    """A Markdown table: the first row is the header; `align` gives one of 'l', 'r' per column (default left)."""
+    header, *body = rows
+    marks = {"l": "---", "r": "--:"}
+    rule = [marks[a] for a in align] if align else ["---"] * len(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def write_report(out: Path, stem: str, data: dict, markdown: str) -> Path:
+    """Write <out>/<stem>.json and <out>/<stem>.md; return the .json path."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{stem}.json"
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    (out / f"{stem}.md").write_text(markdown, encoding="utf-8")
+    return path

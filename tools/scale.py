@@ -1,0 +1,597 @@
+"""How each backend's builds and development loop grow with the number of compiled modules.
+
+Run by `nox -s scale`; `python -m tools.scale --help` lists the options.
+
+For each N in --modules, each backend's template is rendered with N compiled
+modules: the core's `_core.pyx` and N-1 copies of it, `_core_1.pyx` ...
+`_core_<N-1>.pyx`, added to the template's module list. Measured, interleaved
+in a shuffled order in every repetition (medians reported):
+
+- a clean wheel build, the user's path: `uv build --wheel`, isolated (as in
+  compare); setuptools also with its extensions built in parallel (below), and
+  meson-python and scikit-build-core also with one compile job (-j1) at the
+  smallest and largest N, to measure their parallel efficiency;
+- the edit loop: after an edit to one .pyx, the time until the next import
+  sees it, in each backend's development setup (an editable install in a
+  virtual environment of its own);
+- the import of the package with nothing changed, in the same setups.
+
+setuptools in parallel: distutils' `build_ext --parallel` runs
+`build_extension` in a thread pool, and with Cython installed that is
+Cython's, which runs the Cython compiler inside it, in several threads at
+once: Cython does not support that (see --help-parallel). The measured variant
+translates every .pyx first, with cythonize's own worker processes, then
+compiles the C in parallel: `SAFE_PARALLEL` below, added to a rendered copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+
+from tools import steps
+from tools.measure import StepFailed, Task, command_line, interleave, md_table, median, run, workdir, write_report
+from tools.render import BACKENDS, ROOT
+
+NAMES = {"setuptools": "setuptools", "meson": "meson-python", "cmake": "scikit-build-core"}
+
+# The setuptools variant with parallel compilation: a BuildExt that cythonizes
+# every module first, in worker processes (cythonize's nthreads), before
+# distutils compiles the C files in its thread pool.
+SAFE_PARALLEL = '''
+class ParallelBuildExt(BuildExt):
+    """Translate every .pyx first (in processes), then compile the C on all cores (threads)."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:  # no -j given: all cores
+            self.parallel = os.cpu_count() or 1
+
+    def build_extensions(self):
+        from Cython.Build import cythonize
+
+        # Cython's compiler is not thread-safe: the threads below get C sources only.
+        jobs = self.parallel if isinstance(self.parallel, int) else 0
+        translated = cythonize(self.extensions, build_dir=self.build_temp, nthreads=jobs, force=self.force)
+        for ext, c_ext in zip(self.extensions, translated):
+            ext.sources = c_ext.sources
+        super().build_extensions()
+
+
+'''
+# Arguments that make meson-python's and scikit-build-core's build tool (ninja) run one job at a time.
+ONE_JOB = {"meson": ["-Ccompile-args=-j1"], "cmake": ["-Cbuild.tool-args=-j1"]}
+# Tools a no-isolation editable install needs besides the template's build requirements.
+DEV_TOOLS = {"setuptools": [], "meson": ["ninja"], "cmake": ["ninja", "cmake>=3.20"]}
+# First guesses of a build's seconds, for the estimate of the time left only (then measured times take over).
+GUESS_FIXED, GUESS_PER_MODULE = {"setuptools": 5.0, "meson": 10.0, "cmake": 5.0}, 3.0
+
+
+@dataclass
+class Variant:
+    """One way of building a wheel: a backend, frontend arguments, and whether setup.py gets SAFE_PARALLEL."""
+
+    name: str
+    backend: str
+    args: list[str] = field(default_factory=list)
+    parallel_setuptools: bool = False
+    serial: str | None = None  # the variant that builds the same with one job, for the parallel efficiency
+
+
+VARIANTS = [
+    Variant("setuptools", "setuptools"),
+    Variant("setuptools parallel", "setuptools", parallel_setuptools=True, serial="setuptools"),
+    Variant("meson", "meson", serial="meson -j1"),
+    Variant("cmake", "cmake", serial="cmake -j1"),
+]
+ONE_JOB_VARIANTS = [Variant(f"{b} -j1", b, ONE_JOB[b]) for b in ("meson", "cmake")]
+
+
+def add_safe_parallel(project: Path) -> None:
+    """Make a rendered setuptools project build its extensions in parallel, Cython outside the threads."""
+    setup_py = project / "setup.py"
+    text = setup_py.read_text(encoding="utf-8")
+    anchor = re.search(r"^(# .*\n)*MODULES = ", text, re.MULTILINE)
+    if anchor is None or 'cmdclass={"build_ext": BuildExt}' not in text:
+        msg = f"{setup_py} has changed: update SAFE_PARALLEL's anchors in tools/scale.py"
+        raise StepFailed(msg)
+    text = text[: anchor.start()] + SAFE_PARALLEL.lstrip("\n") + text[anchor.start() :]
+    setup_py.write_text(text.replace('{"build_ext": BuildExt}', '{"build_ext": ParallelBuildExt}'), encoding="utf-8")
+
+
+def package_name(backend: str, n: int) -> str:
+    return f"scale_{backend}_n{n}"
+
+
+@dataclass
+class DevSetup:
+    """An editable install of one backend with n modules, in a virtual environment of its own."""
+
+    backend: str
+    n: int
+    project: Path
+    python: str
+    name: str
+    stamp: int = 0
+    install_s: float | None = None
+    seen: list[bool] = field(default_factory=list)
+
+    def install(self) -> float:
+        self.install_s = steps.editable_install(self.python, self.backend, self.project)
+        return self.install_s
+
+    def edit_until_seen(self) -> float:
+        """Edit _core.pyx; seconds until a fresh import sees the edit (setuptools: reinstall first, as its README says)."""
+        self.stamp += 1
+        steps.edit(self.project, self.name, "_core", self.stamp)
+        reinstall = (
+            steps.editable_install(self.python, self.backend, self.project) if self.backend == "setuptools" else 0
+        )
+        seconds, seen = steps.probe(self.python, self.name, "_core", self.stamp)
+        self.seen.append(seen)
+        return reinstall + seconds
+
+    def import_unchanged(self) -> float:
+        return steps.time_import(self.python, self.name, repeats=3)
+
+
+def dev_setup(backend: str, n: int, work: Path) -> DevSetup:
+    """Render the project and make its virtual environment (uv, with pip) holding the build requirements."""
+    name = package_name(backend, n)
+    project = steps.fresh(backend, work, name, modules=n)
+    venv = project.parent / f"venv-{backend}-{n}"
+    run([steps.uv(), "venv", "--quiet", "--seed", "--python", sys.executable, str(venv)])
+    python = str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
+    requires = [*build_requires(project), *DEV_TOOLS[backend]]
+    run([steps.uv(), "pip", "install", "--quiet", "--python", python, *requires])
+    return DevSetup(backend, n, project, python, name)
+
+
+def build_requires(project: Path) -> list[str]:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
+
+
+def wheel_task(variant: Variant, n: int, work: Path, libs: dict) -> Task:
+    """A clean isolated wheel build of `variant` with n modules; the first one's extensions are inspected."""
+
+    def build() -> float:
+        project = steps.fresh(variant.backend, work, package_name(variant.backend, n), modules=n)
+        try:
+            if variant.parallel_setuptools:
+                add_safe_parallel(project)
+            out = project / "wheel-out"
+            seconds = steps.build_wheel(sys.executable, project, out, args=variant.args)
+            if (variant.name, n) not in libs:
+                libs[variant.name, n] = steps.extension_libs(next(out.glob("*.whl")))
+            return seconds
+        finally:
+            shutil.rmtree(project.parent if project.parent != work else project, ignore_errors=True)
+
+    cores = 1 if variant.name == "setuptools" or variant.args else (os.cpu_count() or 1)
+    guess = GUESS_FIXED[variant.backend] + GUESS_PER_MODULE * n / min(cores, n)
+    return Task(("wheel", variant.name, n), f"{variant.name} wheel, N={n}", build, guess)
+
+
+def measure(args: argparse.Namespace) -> dict:
+    """Set up the development installs, then run every measurement `args.reps` times, interleaved."""
+    counts = args.modules
+    with workdir("scale-") as work:
+        setups = {(b, n): dev_setup(b, n, work) for b in BACKENDS for n in counts}
+        install_tasks = [
+            Task(("editable install", b, n), f"{b} editable install, N={n}", s.install, GUESS_FIXED[b] + 3.0 * n)
+            for (b, n), s in setups.items()
+        ]
+        interleave(install_tasks, 1, args.seed, "editable installs")
+        libs: dict = {}
+        tasks = [wheel_task(v, n, work, libs) for v in VARIANTS for n in counts]
+        if len(counts) > 1:
+            tasks += [wheel_task(v, n, work, libs) for v in ONE_JOB_VARIANTS for n in (counts[0], counts[-1])]
+        for (b, n), s in setups.items():
+            tasks.append(Task(("edit", b, n), f"{b} edit one .pyx, N={n}", s.edit_until_seen, 8.0))
+            tasks.append(Task(("import", b, n), f"{b} import, N={n}", s.import_unchanged, 1.0))
+        times = interleave(tasks, args.reps, args.seed, "scale")
+    data = {"wheel": {}, "edit": {}, "import": {}, "editable install": {}, "edit seen": {}, "libs": {}}
+    for (kind, name, n), values in times.items():
+        data[kind].setdefault(name, {})[n] = median(values)
+    for (b, n), s in setups.items():
+        data["editable install"].setdefault(b, {})[n] = s.install_s
+        data["edit seen"].setdefault(b, {})[n] = all(s.seen) and bool(s.seen)
+    for (name, n), found in libs.items():
+        data["libs"].setdefault(name, {})[n] = found
+    return data
+
+
+# --- analysis: marginal cost, efficiency, ranking, model ----------------------
+
+
+def per_module(series: dict[int, float]) -> dict[int, float]:
+    """Marginal seconds per module: (t(N) - t(N0)) / (N - N0), N0 the smallest N measured."""
+    n0 = min(series)
+    return {n: (t - series[n0]) / (n - n0) for n, t in series.items() if n != n0}
+
+
+def efficiency(wheel: dict[str, dict[int, float]], cores: int) -> list[dict]:
+    """Parallel efficiency of each parallel variant against the same build with one job.
+
+    marginal: serial seconds per module / (cores x parallel seconds per module),
+    between the smallest and the largest N; whole build: t_serial(N) / (cores x t_parallel(N)) at the largest N.
+    """
+    rows = []
+    for v in VARIANTS:
+        if v.serial is None or v.serial not in wheel or v.name not in wheel:
+            continue
+        par, ser = wheel[v.name], wheel[v.serial]
+        common = sorted(set(par) & set(ser))
+        if len(common) < 2:
+            continue
+        lo, hi = common[0], common[-1]
+        m_par, m_ser = (par[hi] - par[lo]) / (hi - lo), (ser[hi] - ser[lo]) / (hi - lo)
+        rows.append(
+            {
+                "variant": v.name,
+                "serial": v.serial,
+                "n": [lo, hi],
+                "per_module_parallel_s": m_par,
+                "per_module_serial_s": m_ser,
+                "marginal": m_ser / (cores * m_par) if m_par > 0 else None,
+                "whole_build": ser[hi] / (cores * par[hi]),
+            }
+        )
+    return rows
+
+
+def ranking_changes(table: dict[str, dict[int, float]], names: list[str]) -> list[dict]:
+    """Each pair of consecutive N between which the order of `names` (fastest first) changes."""
+    counts = sorted(set.intersection(*(set(table[n]) for n in names))) if names else []
+    order = {n: sorted(names, key=lambda name: table[name][n]) for n in counts}
+    return [
+        {"from": a, "to": b, "before": order[a], "after": order[b]} for a, b in pairwise(counts) if order[a] != order[b]
+    ]
+
+
+def fits(table: dict[str, dict[int, float]]) -> dict[str, tuple[float, float]]:
+    """Least-squares line t = a + b*N per variant (needs two N or more)."""
+    out = {}
+    for name, series in table.items():
+        if len(series) >= 2:
+            slope, intercept = statistics.linear_regression(list(series), list(series.values()))
+            out[name] = (intercept, slope)
+    return out
+
+
+def crossings(table: dict[str, dict[int, float]], names: list[str]) -> list[dict]:
+    """Where the fitted lines of two variants cross (N >= 1): a model, not a measurement."""
+    lines, out = fits({n: table[n] for n in names if n in table}), []
+    present = [n for n in names if n in lines]
+    for i, a in enumerate(present):
+        for b in present[i + 1 :]:
+            (a0, a1), (b0, b1) = lines[a], lines[b]
+            if a1 != b1 and (n := (b0 - a0) / (a1 - b1)) >= 1:
+                out.append({"a": a, "b": b, "n": n})
+    return out
+
+
+def model(wheel: dict[str, dict[int, float]], cores: int, n_values: list[int], core_values: list[int]) -> list[dict]:
+    """time(N, c) = fixed + N x per-module / min(c, N), per-module from the one-job build; a model only."""
+    rows = []
+    for v in VARIANTS:
+        if v.serial is None or v.serial not in wheel or v.name not in wheel or len(wheel[v.serial]) < 2:
+            continue
+        ser = wheel[v.serial]
+        lo, hi = min(ser), max(ser)
+        m = (ser[hi] - ser[lo]) / (hi - lo)
+        fixed = wheel[v.name][lo] - m * lo / min(cores, lo)
+        rows.append(
+            {
+                "variant": v.name,
+                "fixed_s": fixed,
+                "per_module_s": m,
+                "measured_here": {n: wheel[v.name].get(n) for n in n_values},
+                "predicted": {c: {n: fixed + m * n / min(c, n) for n in n_values} for c in core_values},
+            }
+        )
+    return rows
+
+
+def analyse(data: dict, cores: int) -> dict:
+    """Derived numbers: per-module costs, efficiency, ranking changes, fitted crossings, the model."""
+    backends = list(BACKENDS)
+    wheel = data["wheel"]
+    counts = sorted({n for series in wheel.values() for n in series})
+    return {
+        "per_module": {kind: {name: per_module(s) for name, s in data[kind].items()} for kind in ("wheel", "edit")},
+        "efficiency": efficiency(wheel, cores),
+        "ranking_changes": {
+            "wheel (backends)": ranking_changes(wheel, backends),
+            "wheel (setuptools parallel instead of setuptools)": ranking_changes(
+                wheel, ["setuptools parallel", "meson", "cmake"]
+            ),
+            "edit": ranking_changes(data["edit"], backends),
+            "import": ranking_changes(data["import"], backends),
+        },
+        "crossings": {
+            "wheel": crossings(wheel, [v.name for v in VARIANTS]),
+            "edit": crossings(data["edit"], backends),
+        },
+        "model": model(wheel, cores, sorted({counts[-1], 4 * counts[-1]}) if counts else [], [cores, 8, 32]),
+    }
+
+
+# --- report -------------------------------------------------------------------
+
+
+def fmt(x: float | None, spec: str = ".1f") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def series_table(table: dict[str, dict[int, float]], names: list[str], counts: list[int], marginal: bool) -> str:
+    """Seconds per N (rows) and variant (columns), with the marginal seconds per module."""
+    rows = [["N", *names]]
+    for n in counts:
+        cells = []
+        for name in names:
+            t = table.get(name, {}).get(n)
+            m = per_module(table[name]).get(n) if marginal and name in table and len(table[name]) > 1 else None
+            cells.append(fmt(t, ".2f") + (f" ({m:+.2f}/module)" if m is not None else ""))
+        rows.append([str(n), *cells])
+    return md_table(rows, "r" * (len(names) + 1))
+
+
+def libs_lines(libs: dict[str, dict[int, dict]]) -> list[str]:
+    """Per wheel: its extension modules grouped by the libraries they link; modules without OpenMP flagged."""
+    lines = []
+    for name in [v.name for v in VARIANTS + ONE_JOB_VARIANTS if v.name in libs]:
+        for n, modules in sorted(libs[name].items()):
+            groups: dict[str, list[str]] = {}
+            for module, needed in modules.items():
+                groups.setdefault("n/a (not ELF)" if needed is None else ", ".join(needed), []).append(module)
+            text = "; ".join(
+                f"{'all' if len(mods) == len(modules) else len(mods)} link {found}" for found, mods in groups.items()
+            )
+            no_omp = [m for m, needed in modules.items() if needed is not None and not any("omp" in x for x in needed)]
+            warn = f" **No OpenMP runtime: {', '.join(no_omp)}**" if no_omp else ""
+            lines.append(f"- {name}, N={n}: {len(modules)} extension module(s), {text}.{warn}")
+    return lines
+
+
+def markdown(report: dict) -> str:
+    data, derived, m = report["data"], report["derived"], report["machine"]
+    counts, backends = report["modules"], list(BACKENDS)
+    wheel_names = [v.name for v in VARIANTS]
+    eff = md_table(
+        [
+            ["variant", "against", "N", "s/module parallel", "s/module one job", "marginal efficiency", "whole build"],
+            *[
+                [
+                    r["variant"],
+                    r["serial"],
+                    f"{r['n'][0]}→{r['n'][1]}",
+                    fmt(r["per_module_parallel_s"], ".2f"),
+                    fmt(r["per_module_serial_s"], ".2f"),
+                    fmt(r["marginal"], ".0%"),
+                    fmt(r["whole_build"], ".0%"),
+                ]
+                for r in derived["efficiency"]
+            ],
+        ]
+    )
+    changes = []
+    for what, found in derived["ranking_changes"].items():
+        if not found:
+            changes.append(f"- {what}: the same order at every N measured")
+        for c in found:
+            changes.append(
+                f"- {what}: between N={c['from']} and N={c['to']}: "
+                f"{' < '.join(c['before'])} becomes {' < '.join(c['after'])}"
+            )
+    cross = [
+        f"- {what}: {c['a']} and {c['b']} cross at N ≈ {c['n']:.0f}"
+        for what, found in derived["crossings"].items()
+        for c in found
+    ]
+    model_rows = [
+        [
+            "variant",
+            "fixed s",
+            "s/module (one job)",
+            "N",
+            "measured here",
+            *(f"model, {c} cores" for c in [m["cores"], 8, 32]),
+        ]
+    ]
+    for r in derived["model"]:
+        for n, measured in r["measured_here"].items():
+            model_rows.append(
+                [r["variant"], fmt(r["fixed_s"]), fmt(r["per_module_s"], ".2f"), str(n), fmt(measured)]
+                + [fmt(r["predicted"][c][n]) for c in r["predicted"]]
+            )
+    seen = ", ".join(f"{b} {'yes' if all(data['edit seen'][b].values()) else 'NO'}" for b in backends)
+    tools = ", ".join(f"{k} {v}" for k, v in report["tools"].items())
+    return f"""# Scale
+
+{report["date"]} · `{report["command"]}` · {m["cpu"]}, {m["cores"]} cores · Python {m["python"]}
+· load average before {m["load_average"]}, after {m["load_average_after"]} · {tools}
+
+Each package has N compiled modules: `_core.pyx` and N-1 copies of it (`_core_1.pyx` ...), listed in the template's
+module list. Median of {report["reps"]} interleaved repetition(s) (shuffled order each time); "/module" is the
+marginal cost (t(N) - t(N₀)) / (N - N₀), N₀ = {counts[0]}. Lower is better everywhere. Took {
+        report["duration_s"]:.0f} s.
+
+## Clean wheel build, `uv build --wheel` (isolated), seconds
+
+"setuptools parallel" is the template plus `ParallelBuildExt` (tools/scale.py, `SAFE_PARALLEL`): every .pyx is
+cythonized first in cythonize's worker processes, then distutils compiles the C in its thread pool, one job per core.
+
+{series_table(data["wheel"], wheel_names + [v.name for v in ONE_JOB_VARIANTS if v.name in data["wheel"]], counts, True)}
+
+## Edit one .pyx, until the next import sees it, seconds
+
+Editable installs (`pip install --no-build-isolation -e .`, scikit-build-core with `editable.rebuild=true` and a
+`build-dir`), each in a virtual environment of its own. meson-python and scikit-build-core rebuild on import;
+setuptools does not, so its time is the reinstall its README asks for plus the import. Edit seen: {seen}.
+
+{series_table(data["edit"], backends, counts, True)}
+
+## Import with nothing changed (editable installs), seconds
+
+{series_table(data["import"], backends, counts, False)}
+
+First editable install (a full development build, measured once): {
+        "; ".join(
+            f"{b} " + ", ".join(f"N={n} {fmt(t)} s" for n, t in sorted(data["editable install"][b].items()))
+            for b in backends
+        )
+    }.
+
+## Parallel efficiency on {m["cores"]} cores
+
+Speedup over the same build with one compile job, divided by the cores: "marginal" from the seconds per module
+between the smallest and largest N (the part that can run in parallel), "whole build" from the total at the largest
+N. meson-python and scikit-build-core one job: `-Ccompile-args=-j1`, `-Cbuild.tool-args=-j1` (ninja -j1);
+setuptools parallel against the plain template (one extension at a time). Above 100% means the noise is larger
+than the effect: more repetitions, a larger N or a quieter machine.
+
+{eff if derived["efficiency"] else "Needs two N or more."}
+
+## Where the order changes (measured)
+
+{chr(10).join(changes)}
+
+## Extension modules and the libraries each links (DT_NEEDED)
+
+{chr(10).join(libs_lines(data["libs"]))}
+
+## Model, not measured
+
+Fitted lines t = a + b·N cross (wheel build, edit loop) at:
+
+{chr(10).join(cross) or "- no crossing at N > 0"}
+
+For larger machines: time(N, c) ≈ fixed + N · (seconds per module with one job) / min(c, N), with the per-module
+cost from the one-job builds here and `fixed` from the smallest N. It assumes perfect scaling of the per-module
+part; compare its "{m["cores"]} cores" column with "measured here" to see how far that holds on this machine.
+
+{md_table(model_rows) if derived["model"] else "Needs two N or more."}
+"""
+
+
+def chart(report: dict, path: Path) -> None:
+    """Log-log charts of seconds against N: wheel build, edit loop, import; one line per variant."""
+    import matplotlib as mpl
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = report["data"]
+    colors = {"setuptools": "#4c72b0", "setuptools parallel": "#8172b3", "meson": "#dd8452", "cmake": "#55a868"}
+    panels = [
+        ("wheel", "clean wheel build (uv, isolated)"),
+        ("edit", "edit one .pyx → import sees it"),
+        ("import", "import, nothing changed"),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    for ax, (kind, title) in zip(axes, panels, strict=True):
+        for name, series in data[kind].items():
+            if name.endswith("-j1"):
+                continue
+            ns = sorted(series)
+            ax.plot(ns, [series[n] for n in ns], "o-", label=name, color=colors.get(name))
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("compiled modules N (log)")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("seconds, median (log; lower is better)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"Time against the number of modules, {report['machine']['cores']} cores: lower is better")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+HELP_PARALLEL = """\
+setuptools' parallel build: distutils' build_ext has --parallel/-j (Python 3.5+); under PEP 517 it can be set by
+  [tool.distutils.build_ext] parallel = true   in pyproject.toml (setuptools calls this table experimental), or
+  -C--build-option="build_ext -j2"              (a second setup.py command whose options build_ext takes), or
+  a default in setup.py's BuildExt (finalize_options: self.parallel = os.cpu_count()).
+All three run build_extension in a ThreadPoolExecutor; with Cython installed build_extension is Cython's and
+cythonizes inside it, so Cython's compiler runs in several threads at once, which its maintainers say it does not
+account for (cython/cython#7997). The variant measured here cythonizes first, in processes, then compiles in threads.
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="nox -s scale --",
+        description=__doc__.split("\n\n")[0],
+        epilog=HELP_PARALLEL,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--modules", default="1,4,16", help="numbers of compiled modules, comma-separated (default 1,4,16)"
+    )
+    parser.add_argument("--reps", type=int, default=2, help="interleaved repetitions (default 2)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: N = 1 and 2, one repetition")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports", help="where scale.json/.md/.png go")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.modules, args.reps = "1,2", 1
+    try:
+        args.modules = sorted({int(x) for x in args.modules.split(",") if x.strip()})
+    except ValueError:
+        parser.error("--modules takes whole numbers separated by commas, e.g. 1,4,16")
+    if not args.modules or args.modules[0] < 1 or args.reps < 1:
+        parser.error("--modules must be positive numbers and --reps at least 1")
+
+    from tools.bench import machine
+
+    cores = os.cpu_count() or 1
+    info = machine(cores)
+    t0 = time.perf_counter()
+    try:
+        data = measure(args)
+    except StepFailed as exc:
+        sys.exit(str(exc))
+    info["load_average_after"] = machine(cores)["load_average"]
+    report = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "command": command_line("scale", sys.argv[1:] if argv is None else argv),
+        "modules": args.modules,
+        "reps": args.reps,
+        "duration_s": time.perf_counter() - t0,
+        "machine": info,
+        "tools": steps.tool_versions(sys.executable),
+        "data": data,
+        "derived": analyse(data, cores),
+    }
+    md = markdown(report)
+    json_path = write_report(args.out, "scale", _json_keys(report), md)
+    chart(report, args.out / "scale.png")
+    print(md)
+    print(f"wrote {json_path}, scale.md and scale.png")
+
+
+def _json_keys(value):
+    """The report with every dict key a string (JSON has no integer keys)."""
+    if isinstance(value, dict):
+        return {str(k): _json_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_keys(v) for v in value]
+    return value
+
+
+if __name__ == "__main__":
+    main()
