@@ -151,7 +151,7 @@ def new(session: nox.Session) -> None:
 @nox.session(default=False)
 @nox.parametrize("backend", BACKENDS)
 def test_new(session: nox.Session, backend: str) -> None:
-    """Generate `fastsum` from one template in a temporary folder, build and test it with its own files."""
+    """Generate `fastsum` from one template, add a NumPy module as its README says, build, test and develop it."""
     from tools.check_new import check_new
 
     session.install(*group("new"))

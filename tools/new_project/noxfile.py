@@ -45,9 +45,9 @@ def refuse_uncommitted(session: nox.Session) -> None:
     if status:
         session.error(
             f"uncommitted changes (git status):\n{status}"
-            "meson-python builds the sdist from the last git commit (`meson dist`): these changes would be "
-            "left out of the sdist, and of the wheel built from it, without a word. "
-            "Commit them, or stash them (git stash --include-untracked), then build again."
+            "meson-python builds the sdist from the last git commit (`meson dist`, which at most warns): "
+            "these changes would be left out of the sdist, and of the wheel built from it. "
+            "Commit them, or stash them (git stash --include-untracked), then build again"
         )
 
 
