@@ -72,9 +72,8 @@ class Progress:
     def __init__(self, total: float, desc: str) -> None:
         self.total, self.done, self.count, self.start = total, 0.0, 0, time.perf_counter()
         self.live = sys.stderr.isatty()
-        self.bar = (
-            tqdm(total=round(total, 1), desc=desc, unit="s", smoothing=0, dynamic_ncols=True) if self.live else None
-        )
+        bar_format = "{desc}: {percentage:3.0f}%|{bar}| {elapsed} elapsed, about {remaining} left{postfix}"
+        self.bar = tqdm(total=total, desc=desc, bar_format=bar_format, smoothing=0) if self.live else None
 
     def step(self, label: str) -> None:
         """Say which task starts."""
@@ -87,8 +86,8 @@ class Progress:
         self.count += 1
         self.total = self.done + remaining
         if self.bar is not None:
-            self.bar.total = round(self.total, 1)
-            self.bar.update(round(self.done, 1) - self.bar.n)
+            self.bar.total = self.total
+            self.bar.update(self.done - self.bar.n)
             return
         meter = tqdm.format_meter(
             self.done,
@@ -97,13 +96,6 @@ class Progress:
             bar_format="{percentage:3.0f}% · {elapsed} elapsed · about {remaining} left",
         )
         print(f"[{self.count}] {label}: {seconds:.1f} s · {meter}", flush=True)
-
-    def log(self, message: str) -> None:
-        """Print a line without breaking the bar."""
-        if self.bar is not None:
-            self.bar.write(message)
-        else:
-            print(message, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
