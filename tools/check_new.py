@@ -30,7 +30,7 @@ from tools.render import PLACEHOLDER, _rename, add_modules, commit
 NAME = "fastsum"
 
 # --- The README's worked example: a module that cimports NumPy ----------------
-# Written with the placeholder, as in the templates' READMEs, and renamed.
+# As the templates' READMEs show them (package name: the placeholder), renamed when written.
 
 MODULE = "_arraysum"
 MODULE_PYX = '''\
