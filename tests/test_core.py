@@ -10,6 +10,7 @@ import random
 import re
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -259,7 +260,7 @@ def _needed(path: str) -> list[str]:
     from elftools.elf.dynamic import DynamicSection
     from elftools.elf.elffile import ELFFile
 
-    with open(path, "rb") as stream:
+    with Path(path).open("rb") as stream:
         sections = ELFFile(stream).iter_sections()
         return [tag.needed for s in sections if isinstance(s, DynamicSection) for tag in s.iter_tags("DT_NEEDED")]
 

@@ -15,11 +15,12 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
 POSIX = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork() (POSIX)")
-LINUX_PROC = pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads per-thread CPU time in /proc")
+LINUX_PROC = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads per-thread CPU time in /proc")
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -238,7 +239,9 @@ def test_busy_threads(build, name, workers, limit, env, busy):
 
 
 @LINUX_PROC
-@pytest.mark.parametrize(("workers", "env", "busy"), [(None, {}, CORES), (None, {"OMP_NUM_THREADS": "1"}, 1), (2, {}, min(2, CORES))])
+@pytest.mark.parametrize(
+    ("workers", "env", "busy"), [(None, {}, CORES), (None, {"OMP_NUM_THREADS": "1"}, 1), (2, {}, min(2, CORES))]
+)
 def test_busy_threads_twin(twin, workers, env, busy):
     """The twin has no OpenMP runtime to ask: workers=None reads OMP_NUM_THREADS as OpenMP does."""
     package = twin.__name__.rpartition(".")[0]

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import random
-import re
-import shutil
 import signal
 import subprocess
 import sys
