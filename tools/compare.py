@@ -324,6 +324,9 @@ def main(argv: list[str] | None = None) -> None:
         data = measure(args)
     except StepFailed as exc:
         sys.exit(str(exc))
+    except KeyboardInterrupt:
+        print("interrupted: stopped, temporary folders removed", file=sys.stderr)
+        sys.exit(130)
     md = markdown(data)
     json_path = write_report(args.out, "compare", data, md)
     chart(data, args.out / "compare.png")

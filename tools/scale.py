@@ -569,6 +569,9 @@ def main(argv: list[str] | None = None) -> None:
         data = measure(args)
     except StepFailed as exc:
         sys.exit(str(exc))
+    except KeyboardInterrupt:
+        print("interrupted: stopped, temporary folders removed", file=sys.stderr)
+        sys.exit(130)
     info["load_average_after"] = machine(cores)["load_average"]
     report = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
