@@ -19,7 +19,7 @@ in a shuffled order in every repetition (medians reported):
 setuptools in parallel: distutils' `build_ext --parallel` runs
 `build_extension` in a thread pool, and with Cython installed that is
 Cython's, which runs the Cython compiler inside it, in several threads at
-once: Cython does not support that (see --help-parallel). The measured variant
+once: Cython does not support that (see --help). The measured variant
 translates every .pyx first, with cythonize's own worker processes, then
 compiles the C in parallel: `SAFE_PARALLEL` below, added to a rendered copy.
 """
@@ -175,7 +175,7 @@ def wheel_task(variant: Variant, n: int, work: Path, libs: dict) -> Task:
                 libs[variant.name, n] = steps.extension_libs(next(out.glob("*.whl")))
             return seconds
         finally:
-            shutil.rmtree(project.parent if project.parent != work else project, ignore_errors=True)
+            shutil.rmtree(project, ignore_errors=True)
 
     cores = 1 if variant.name == "setuptools" or variant.args else (os.cpu_count() or 1)
     guess = GUESS_FIXED[variant.backend] + GUESS_PER_MODULE * n / min(cores, n)
@@ -186,6 +186,7 @@ def measure(args: argparse.Namespace) -> dict:
     """Set up the development installs, then run every measurement `args.reps` times, interleaved."""
     counts = args.modules
     with workdir("scale-") as work:
+        print(f"preparing {len(BACKENDS) * len(counts)} development setups (virtual environments)", flush=True)
         setups = {(b, n): dev_setup(b, n, work) for b in BACKENDS for n in counts}
         install_tasks = [
             Task(("editable install", b, n), f"{b} editable install, N={n}", s.install, GUESS_FIXED[b] + 3.0 * n)
@@ -323,7 +324,7 @@ def analyse(data: dict, cores: int) -> dict:
             "wheel": crossings(wheel, [v.name for v in VARIANTS]),
             "edit": crossings(data["edit"], backends),
         },
-        "model": model(wheel, cores, sorted({counts[-1], 4 * counts[-1]}) if counts else [], [cores, 8, 32]),
+        "model": model(wheel, cores, sorted({counts[-1], 4 * counts[-1]}) if counts else [], sorted({cores, 8, 32})),
     }
 
 
@@ -406,7 +407,7 @@ def markdown(report: dict) -> str:
             "s/module (one job)",
             "N",
             "measured here",
-            *(f"model, {c} cores" for c in [m["cores"], 8, 32]),
+            *(f"model, {c} cores" for c in (derived["model"][0]["predicted"] if derived["model"] else [])),
         ]
     ]
     for r in derived["model"]:
@@ -438,7 +439,8 @@ cythonized first in cythonize's worker processes, then distutils compiles the C 
 
 Editable installs (`pip install --no-build-isolation -e .`, scikit-build-core with `editable.rebuild=true` and a
 `build-dir`), each in a virtual environment of its own. meson-python and scikit-build-core rebuild on import;
-setuptools does not, so its time is the reinstall its README asks for plus the import. Edit seen: {seen}.
+setuptools does not, so its time is the reinstall its README asks for plus the import; that reinstall builds in
+fresh temporary folders (setuptools/command/editable_wheel.py), so it compiles every module again. Edit seen: {seen}.
 
 {series_table(data["edit"], backends, counts, True)}
 
