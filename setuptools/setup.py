@@ -1,8 +1,7 @@
 """Build the Cython extension; all metadata lives in pyproject.toml.
 
-setuptools has no build options of its own, so the two switches are
-environment variables: MATHCORE_OPENMP=auto|on|off (default auto) and
-MATHCORE_NATIVE=1 (default off).
+setuptools has no build options of its own, so the OpenMP switch is an
+environment variable: MATHCORE_OPENMP=auto|on|off (default auto).
 """
 
 import os
@@ -14,7 +13,6 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 from setuptools.errors import CompileError, LinkError
 
-NATIVE = os.environ.get("MATHCORE_NATIVE", "0") == "1"
 OPENMP = os.environ.get("MATHCORE_OPENMP", "auto").lower()
 if OPENMP not in {"auto", "on", "off"}:
     sys.exit(f"MATHCORE_OPENMP must be auto, on or off, not {OPENMP!r}")
@@ -50,9 +48,6 @@ class BuildExt(build_ext):
             # -fno-math-errno lets sqrt() compile to one SIMD instruction instead
             # of a call that may set errno; results are unchanged (unlike -ffast-math).
             compile_args.append("-fno-math-errno")
-            if NATIVE:
-                # Opt-in: code for this machine's CPU only; such a wheel may crash elsewhere.
-                compile_args.append("-march=native")
         flag = "/openmp" if msvc else "-fopenmp"
         if OPENMP != "off" and links_with(self.compiler, flag):
             compile_args.append(flag)
