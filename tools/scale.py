@@ -45,6 +45,9 @@ from tools.render import BACKENDS, ROOT
 # every module first, in worker processes (cythonize's nthreads), before
 # distutils compiles the C files in its thread pool.
 SAFE_PARALLEL = '''
+import os  # (setup.py has it today; the copy must not depend on that)
+
+
 class ParallelBuildExt(BuildExt):
     """Translate every .pyx first (in processes), then compile the C on all cores (threads)."""
 
