@@ -28,7 +28,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from tools import steps
+from tools import elf, steps
 from tools.measure import StepFailed, Task, command_line, interleave, md_table, median, run, workdir, write_report
 from tools.render import BACKENDS, ROOT, variant
 
@@ -118,6 +118,10 @@ def inspect_build(py: str, backend: str, work: Path) -> dict:
         files = {i.filename: i.file_size for i in zf.infolist()}
     libs = steps.extension_libs(wheel)
     needed = libs.get("_core")
+    with zipfile.ZipFile(wheel) as zf:
+        core = next(n for n in files if (m := steps.EXTENSION.search(n)) and m["module"] == "_core")
+        core = zf.extract(core, project / "unzipped")
+    square_roots = elf.simd_square_roots(Path(core))
     flags = [token for token in shlex.split(command) if FLAG.fullmatch(token)]
     return {
         "wheel_bytes": wheel.stat().st_size,
@@ -127,6 +131,7 @@ def inspect_build(py: str, backend: str, work: Path) -> dict:
         "extension_libs": libs,
         "needed": needed,
         "libgomp": None if needed is None else any("omp" in n for n in needed),
+        "simd_square_roots": square_roots,
     }
 
 
@@ -224,6 +229,14 @@ def measure(args: argparse.Namespace) -> dict:
     }
 
 
+# How every backend gets both kernels: nothing in its build file (see the README).
+DISPATCH = "target attribute in _core.pyx"
+
+
+def _listed(values: list[str] | None) -> str:
+    return "n/a" if values is None else ", ".join(values) or "none"
+
+
 def _yes_no(value: bool | None, missing: str = "n/a") -> str:
     return missing if value is None else ("yes" if value else "no")
 
@@ -248,6 +261,8 @@ def rows(data: dict) -> list[list[str]]:
         ["compile flags", *each(lambda r: " ".join(r["compile_flags"]))],
         ["libraries linked (DT_NEEDED)", *each(lambda r: "n/a" if r["needed"] is None else ", ".join(r["needed"]))],
         ["libgomp linked", *each(lambda r: {None: "n/a", True: "yes", False: "NO"}[r["libgomp"]])],
+        ["SIMD square roots in _core (objdump)", *each(lambda r: _listed(r.get("simd_square_roots")))],
+        ["CPU dispatch: build-file lines", *each(lambda _: f"0 ({DISPATCH})")],
         ["config lines", *each(lambda r: " + ".join(f"{n} {f}" for f, n in r["config_lines"].items()))],
         *[
             [

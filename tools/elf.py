@@ -27,3 +27,23 @@ def needed(path: Path) -> list[str] | None:
             for tag in section.iter_tags()
             if tag.entry.d_tag == "DT_NEEDED"
         ]
+
+
+def simd_square_roots(path: Path) -> list[str] | None:
+    """The packed square-root instructions in the file's machine code (objdump -d): which kernels it holds.
+
+    `sqrtpd %xmm` is the baseline x86-64 kernel (two lanes), `vsqrtpd %ymm`
+    the AVX2 one (four lanes). None without objdump or for a file that is not ELF.
+    """
+    import re
+    import shutil
+    import subprocess
+
+    with Path(path).open("rb") as f:
+        if f.read(4) != ELF_MAGIC:
+            return None
+    if not shutil.which("objdump"):
+        return None
+    text = subprocess.run(["objdump", "-d", str(path)], capture_output=True, text=True, check=True).stdout
+    found = {f"{m[1]} %{m[2]}" for m in re.finditer(r"\b(v?sqrtpd)\s+%?(xmm|ymm|zmm)", text)}
+    return sorted(found)
