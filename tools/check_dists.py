@@ -25,10 +25,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from elftools.elf.dynamic import DynamicSection
-from elftools.elf.elffile import ELFFile
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools import elf
 from tools.render import BACKENDS, PLACEHOLDER, ROOT, variant
 
 # An extension module's file name: _core.cpython-311-x86_64-linux-gnu.so -> _core
@@ -78,14 +76,10 @@ def wheel_package(wheel: Path, name: str) -> dict[str, bytes]:
 def needed(wheel: Path) -> set[str]:
     """Shared libraries that the wheel's extension modules ask the loader for (DT_NEEDED)."""
     libs = set()
-    with zipfile.ZipFile(wheel) as whl:
+    with zipfile.ZipFile(wheel) as whl, tempfile.TemporaryDirectory() as tmp:
         for path in whl.namelist():
             if _EXTENSION.match(path.rpartition("/")[2]):
-                with tempfile.TemporaryFile() as tmp:
-                    tmp.write(whl.read(path))
-                    for section in ELFFile(tmp).iter_sections():
-                        if isinstance(section, DynamicSection):
-                            libs |= {t.needed for t in section.iter_tags() if t.entry.d_tag == "DT_NEEDED"}
+                libs |= set(elf.needed(Path(whl.extract(path, tmp))) or [])
     return libs
 
 
