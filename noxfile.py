@@ -12,6 +12,7 @@ nox -s test_freethreaded    all three built and tested on a free-threaded CPytho
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -196,6 +197,20 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def check_workflows(session: nox.Session) -> None:
+    """Check this repository's GitHub Actions files without GitHub: check-jsonschema, zizmor --offline."""
+    session.install(*group("workflows"))
+    github = ROOT / ".github"
+    session.run(
+        "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, github.glob("workflows/*.yml"))
+    )
+    session.run("check-jsonschema", "--builtin-schema", "vendor.dependabot", str(github / "dependabot.yml"))
+    # Its own configuration named: only .github/ here, not tools/new_project/.github/ (checked by test_new).
+    workflows = sorted(map(str, github.glob("workflows/*.yml")))
+    session.run("zizmor", "--offline", "--config", str(github / "zizmor.yml"), *workflows)
+
+
+@nox.session(default=False)
 def check(session: nox.Session) -> None:
     """Check dist/ (twine, check-wheel-contents, auditwheel, sdists alike), then stubtest every build."""
     wheels = built_wheels(session)
@@ -230,6 +245,8 @@ def test_freethreaded(session: nox.Session) -> None:
     from tools import freethreaded
 
     python = freethreaded.find()
+    if python is None and os.environ.get("FREETHREADED_REQUIRED") == "1":  # CI that provides one
+        session.error(freethreaded.NOT_FOUND)
     if python is None:
         session.skip(freethreaded.NOT_FOUND)  # one line, exit status 0
     session.log(f"free-threaded CPython: {python}")
