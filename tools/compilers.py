@@ -268,7 +268,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="nox -s compare_compilers --", description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=1, help="interleaved build repetitions (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
-    parser.add_argument("--fork-timeout", type=float, default=20.0, help="seconds before a forked child is hung")
+    # A healthy child answers in well under a second here.
+    parser.add_argument("--fork-timeout", type=float, default=10.0, help="seconds before a forked child is hung")
     parser.add_argument("--out", type=Path, default=ROOT / "reports", help="where compilers.json/.md go")
     args = parser.parse_args(argv)
     if args.reps < 1 or args.fork_timeout <= 0:
