@@ -100,8 +100,9 @@ if pid == 0:
     os._exit(0)
 os.close(write)
 with os.fdopen(read) as pipe:
-    print(pipe.read(), flush=True)
-os.waitpid(pid, 0)
+    answer = pipe.read()
+_, status = os.waitpid(pid, 0)
+print(answer or json.dumps({"crashed": os.waitstatus_to_exitcode(status)}), flush=True)
 """
 
 
@@ -215,6 +216,8 @@ def _fork_text(answer: dict | None) -> str:
         return "n/a"
     if answer.get("hung"):
         return f"HANGS (killed after {answer['killed_after_s']:g} s)"
+    if "crashed" in answer:
+        return f"CRASHES (exit status {answer['crashed']})"
     exact = "exact" if answer["exact"] else "WRONG answer"
     return f"survives: {exact} in {answer['seconds']:.2f} s on {answer['runner']}"
 
