@@ -3,13 +3,16 @@
 nox                         the main job: build, test, bench, compare
 nox -s build_meson test     one backend, then the tests
 nox -s build test           all three backends, then the tests
+nox -s build_clang test     all three built with clang and LLVM's OpenMP too, then every build tested
 nox -s lint                 ruff, cython-lint, the templates agree
 nox -s build check          wheel and sdist checks, stubtest against every build
 nox -s test_pythons         one backend built and tested on each Python 3.10-3.13 found
+nox -s test_freethreaded    all three built and tested on a free-threaded CPython, where there is one
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -21,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from tools.building import build as build_project
 from tools.building import openmp_switch
 from tools.render import BACKENDS, render, variant
+from tools.variants import DEFAULT, VARIANTS, Variant, by_label, of_compiler
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -40,66 +44,82 @@ def group(name: str) -> list[str]:
 
 def build_variant(
     session: nox.Session,
-    backend: str,
+    v: Variant,
     where: Path = ROOT,
     args: list[str] | None = None,
     env: dict[str, str] | None = None,
+    python: str = "python",
 ) -> None:
-    """Render the template into <where>/build/<backend>, then sdist -> wheel into <where>/dist/<backend>."""
-    project, out = where / "build" / backend, where / "dist" / backend
+    """Render v's template into <where>/build/<folder>, then sdist -> wheel into <where>/dist/<folder>."""
+    project, out = where / "build" / v.folder, where / "dist" / v.folder
     for old in (project, out):
         shutil.rmtree(old, ignore_errors=True)
-    render(backend, project, variant(backend))
+    render(v.backend, project, v.name)
+    v_args, v_env = v.settings()
     # `python -m build` makes the sdist, then the wheel from that sdist: a
     # file missing from the sdist fails here, not on a user's machine.
-    build_args = session.posargs if args is None else args
+    build_args = [*v_args, *(session.posargs if args is None else args)]
+    build_env = {**v_env, **(env or {})}
+    if v_args or v_env:
+        session.log(f"{v.name}: {' '.join([*(f'{k}={val}' for k, val in v_env.items()), *v_args])}")
     # On failure build_project ends the session with what is missing (a C
     # compiler, Python.h, OpenMP asked for) and what to do.
-    build_project(session, backend, variant(backend), project, out, *build_args, env=env)
+    build_project(session, v.backend, v.name, project, out, *build_args, env=build_env, python=python)
     for path in sorted(out.iterdir()):
-        session.log(f"built {path.relative_to(ROOT)}")
+        session.log(f"built {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
 @nox.session(default=False)
 def build_setuptools(session: nox.Session) -> None:
     """Build mathcore_setuptools (sdist, then wheel from it) into dist/setuptools/."""
     session.install(*group("build"))
-    build_variant(session, "setuptools")
+    build_variant(session, by_label("setuptools"))
 
 
 @nox.session(default=False)
 def build_meson(session: nox.Session) -> None:
     """Build mathcore_meson (sdist, then wheel from it) into dist/meson/."""
     session.install(*group("build"))
-    build_variant(session, "meson")
+    build_variant(session, by_label("meson"))
 
 
 @nox.session(default=False)
 def build_cmake(session: nox.Session) -> None:
     """Build mathcore_cmake (sdist, then wheel from it) into dist/cmake/."""
     session.install(*group("build"))
-    build_variant(session, "cmake")
+    build_variant(session, by_label("cmake"))
 
 
 @nox.session
 def build(session: nox.Session) -> None:
-    """Build all three variants into dist/<backend>/."""
+    """Build all three backends with the default compiler into dist/<backend>/."""
     session.install(*group("build"))
-    for backend in BACKENDS:
-        build_variant(session, backend)
+    for v in of_compiler(DEFAULT):
+        build_variant(session, v)
+
+
+# Not in the main job (it must stay within 8 minutes here): `nox -s build_clang test`.
+@nox.session(default=False)
+def build_clang(session: nox.Session) -> None:
+    """Build all three backends with clang and LLVM's OpenMP (libomp) into dist/<backend>-clang/."""
+    session.install(*group("build"))
+    for v in of_compiler("clang"):
+        build_variant(session, v)
 
 
 def built_wheels(session: nox.Session, *, required: bool = True) -> list[str]:
-    """The wheels of the builds under dist/<backend>/; stop with a hint if none is required and there are none."""
-    wheels = sorted(str(p) for backend in BACKENDS for p in (ROOT / "dist" / backend).glob("*.whl"))
+    """The wheels of every variant built under dist/; stop with a hint if none is required and there are none."""
+    wheels = [str(path) for v in VARIANTS for path in v.wheels(ROOT)]
     if required and not wheels:
-        session.error("no wheel under dist/: run `nox -s build` (or build_setuptools, build_meson, build_cmake) first")
+        session.error(
+            "no wheel under dist/: run `nox -s build` (or build_setuptools, build_meson, build_cmake, build_clang) first"
+        )
     return wheels
 
 
 @nox.session
 def test(session: nox.Session) -> None:
-    """Install every wheel under dist/ and run pytest over each build and the twin."""
+    """Install every wheel under dist/ (each variant's folder) and run pytest over each build and the twin."""
     wheels = built_wheels(session)
     session.install(*group("test"))
     session.install(*wheels)
@@ -129,6 +149,14 @@ def compare(session: nox.Session) -> None:
     if wheels := built_wheels(session, required=False):
         session.install(*wheels)  # for a quick bench when reports/bench.json is missing
     session.run("python", "-m", "tools.compare", *session.posargs)
+
+
+# Not in the main job: it builds every backend once more with each compiler.
+@nox.session(default=False)
+def compare_compilers(session: nox.Session) -> None:
+    """Each backend by gcc and by clang: build time, wheel size, OpenMP runtime, fork after OpenMP, speed."""
+    session.install(*group("compare"))
+    session.run("python", "-m", "tools.compilers", *session.posargs)
 
 
 @nox.session(default=False)
@@ -169,6 +197,20 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def check_workflows(session: nox.Session) -> None:
+    """Check this repository's GitHub Actions files without GitHub: check-jsonschema, zizmor --offline."""
+    session.install(*group("workflows"))
+    github = ROOT / ".github"
+    session.run(
+        "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, github.glob("workflows/*.yml"))
+    )
+    session.run("check-jsonschema", "--builtin-schema", "vendor.dependabot", str(github / "dependabot.yml"))
+    # Its own configuration named: only .github/ here, not tools/new_project/.github/ (checked by test_new).
+    workflows = sorted(map(str, github.glob("workflows/*.yml")))
+    session.run("zizmor", "--offline", "--config", str(github / "zizmor.yml"), *workflows)
+
+
+@nox.session(default=False)
 def check(session: nox.Session) -> None:
     """Check dist/ (twine, check-wheel-contents, auditwheel, sdists alike), then stubtest every build."""
     wheels = built_wheels(session)
@@ -187,9 +229,43 @@ def test_pythons(session: nox.Session) -> None:
     backend = pytest_args.pop(0) if pytest_args and pytest_args[0] in BACKENDS else "meson"
     where = ROOT / "build" / f"py{session.python}"
     session.install(*group("build"), *group("test"))
-    build_variant(session, backend, where, args=[])
+    build_variant(session, by_label(backend), where, args=[])
     session.install(*map(str, (where / "dist" / backend).glob("*.whl")))
     session.run("pytest", *pytest_args)
+
+
+# Free-threaded CPython: not on this machine, so only the "none found" line
+# has run here. The builds go to build/freethreaded/, away from dist/.
+FREETHREADED = ROOT / "build" / "freethreaded"
+
+
+@nox.session(python=False, default=False)
+def test_freethreaded(session: nox.Session) -> None:
+    """Build each backend for a free-threaded CPython (3.14t) found here, test it with threads; else say so."""
+    from tools import freethreaded
+
+    python = freethreaded.find()
+    if python is None and os.environ.get("FREETHREADED_REQUIRED") == "1":  # CI that provides one
+        session.error(freethreaded.NOT_FOUND)
+    if python is None:
+        session.skip(freethreaded.NOT_FOUND)  # one line, exit status 0
+    session.log(f"free-threaded CPython: {python}")
+    # A venv of its own: nox would need the interpreter's version up front.
+    venv = FREETHREADED / "venv"
+    shutil.rmtree(venv, ignore_errors=True)
+    session.run(python, "-m", "venv", str(venv))
+    py = freethreaded.venv_python(venv)
+    session.run(py, "-m", "pip", "install", "--quiet", *group("build"), *group("test"), "pytest-run-parallel>=0.7")
+    variants = of_compiler(DEFAULT)
+    for v in variants:
+        build_variant(session, v, FREETHREADED, args=[], python=py)
+    session.run(py, "-m", "pip", "install", "--quiet", *(str(w) for v in variants for w in v.wheels(FREETHREADED)))
+    session.run(py, "-c", freethreaded.GIL_CHECK, *(v.name for v in variants))
+    # The whole suite (tests/test_robust.py calls every function from 16
+    # threads at once), then each test of test_core.py run by 4 threads at once.
+    session.run(py, "-m", "pytest", *session.posargs)
+    session.run(py, "-m", "pytest", "tests/test_core.py", "--parallel-threads=4", "-q", *session.posargs)
+    session.run(py, "-c", freethreaded.TWIN_THREADS, variants[0].name)
 
 
 # Robustness: a build without OpenMP, build errors that say what to do, and
@@ -205,7 +281,7 @@ def build_no_openmp(session: nox.Session, backend: str) -> None:
     session.install(*group("build"))
     args, env = openmp_switch(backend, variant(backend), "off")
     session.log(f"OpenMP off: {' '.join([*args, *(f'{k}={v}' for k, v in env.items())])}")
-    build_variant(session, backend, NO_OPENMP, args=[*args, *session.posargs], env=env)
+    build_variant(session, by_label(backend), NO_OPENMP, args=[*args, *session.posargs], env=env)
 
 
 @nox.session(default=False)

@@ -1,8 +1,9 @@
 """Find every installed build of the package and parametrize tests over it.
 
 A build is an importable top-level package named `mathcore` or
-`mathcore_<label>` (the comparison builds: mathcore_setuptools,
-mathcore_meson, mathcore_cmake).  The twin is the pure-Python reference that
+`mathcore_<label>` (the comparison builds, tools/variants.py:
+mathcore_setuptools, mathcore_meson, mathcore_cmake, and clang's
+mathcore_setuptools_clang ...).  The twin is the pure-Python reference that
 ships inside every build.
 """
 

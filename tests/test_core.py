@@ -281,3 +281,22 @@ def test_every_module_links_the_openmp_it_reports(build):
     wrong = {name: _needed(path) for name, path in modules.items()}
     wrong = {name: libs for name, libs in wrong.items() if any(map(OPENMP_RUNTIME.match, libs)) is not openmp}
     assert not wrong, f"build_info() says openmp={openmp}, but these modules link otherwise: {wrong}"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the modules' ELF dynamic section (Linux)")
+def test_clang_variant_is_clangs(build):
+    """A clang variant (mathcore_<backend>_clang) was compiled by clang and links LLVM's libomp, not libgomp.
+
+    CC=clang that a backend ignored would still build, with gcc: only the
+    compiler's own __VERSION__ and the runtime linked tell.
+    """
+    if not build.__name__.endswith("_clang"):
+        pytest.skip("not a clang variant")
+    info = build.build_info()
+    assert "clang" in info["compiler"].lower()
+    assert info["openmp"], "the clang variants build with OpenMP required"
+    core = _extension_modules(build)[f"{build.__name__}._core"]
+    runtimes = [lib for lib in _needed(core) if OPENMP_RUNTIME.match(lib)]
+    # libomp.so.5 on Debian and Ubuntu (libomp-dev), libomp.so elsewhere.
+    assert runtimes, "no OpenMP runtime linked"
+    assert all(lib.startswith("libomp.so") for lib in runtimes), runtimes

@@ -21,20 +21,9 @@ from pathlib import Path
 
 import nox
 
-# How to build each backend without OpenMP, or insist on it: build-frontend
-# arguments for meson-python and scikit-build-core, an environment variable
-# for setuptools (named after the package: {NAME} is filled in).
-OPENMP_SWITCH = {
-    "setuptools": {"off": ([], {"{NAME}_OPENMP": "off"}), "on": ([], {"{NAME}_OPENMP": "on"})},
-    "meson": {"off": (["-Csetup-args=-Dopenmp=disabled"], {}), "on": (["-Csetup-args=-Dopenmp=enabled"], {})},
-    "cmake": {"off": (["-Ccmake.define.OPENMP=OFF"], {}), "on": (["-Ccmake.define.OPENMP=ON"], {})},
-}
-
-
-def openmp_switch(backend: str, name: str, state: str) -> tuple[list[str], dict[str, str]]:
-    """Arguments for `python -m build` and environment that set OpenMP `state` (on/off)."""
-    args, env = OPENMP_SWITCH[backend][state]
-    return list(args), {key.format(NAME=name.upper()): value for key, value in env.items()}
+# The OpenMP switch of each template lives with the variants (tools/variants.py
+# runs where nox is not installed: compare_compilers builds with it too).
+from tools.variants import openmp_switch
 
 
 def _switch_text(backend: str, name: str, state: str) -> str:
@@ -52,20 +41,21 @@ def build(
     out: Path,
     *args: str,
     env: Mapping[str, str] | None = None,
+    python: str = "python",
 ) -> None:
-    """sdist, then wheel from it, of `project` into `out`; on failure, say why and stop."""
+    """sdist, then wheel from it, of `project` into `out` by `python` (the session's); on failure, say why and stop."""
     try:
-        session.run("python", "-m", "build", "--installer=uv", "--outdir", str(out), str(project), *args, env=env)
+        session.run(python, "-m", "build", "--installer=uv", "--outdir", str(out), str(project), *args, env=env)
     except nox.command.CommandFailed:
-        python = session.run(
-            "python",
+        facts = session.run(
+            python,
             "-c",
             "import json, sysconfig; "
             "print(json.dumps([sysconfig.get_paths()['include'], sysconfig.get_config_var('CC')]))",
             silent=True,
             log=False,
         )
-        include, default_cc = json.loads(str(python).strip().splitlines()[-1])
+        include, default_cc = json.loads(str(facts).strip().splitlines()[-1])
         session.error(diagnose(backend, name, args, {**os.environ, **(env or {})}, include, default_cc))
 
 

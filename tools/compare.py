@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import re
 import shlex
 import statistics
@@ -97,6 +98,28 @@ def editable_step(py: str, backend: str, work: Path, record: dict) -> float:
     return elapsed
 
 
+def compile_command(backend: str, log: str, build_dir: Path) -> list[str] | None:
+    """The command that compiled _core.c, split; None where it cannot be read (then reported as n/a).
+
+    setuptools prints it in its verbose log (MSVC's cl spells -c as /c);
+    meson and CMake write compile_commands.json, except CMake's Visual
+    Studio generators, the default on Windows.
+    """
+    if backend == "setuptools":
+        found = [line for line in log.splitlines() if "_core.c" in line and re.search(r"\s[-/]c\s", line)]
+        command = found[0] if found else None
+    else:
+        path = build_dir / "compile_commands.json"
+        entries = json.loads(path.read_text()) if path.exists() else []
+        command = next((e["command"] for e in entries if e["file"].endswith(".c") and "command" in e), None)
+    if command is None:
+        return None
+    try:
+        return shlex.split(command, posix=os.name != "nt")  # Windows paths keep their backslashes
+    except ValueError:  # unbalanced quotes in a command line of another shell
+        return None
+
+
 def inspect_build(py: str, backend: str, work: Path) -> dict:
     """One more build without isolation, kept, to read flags, contents and linkage."""
     project = steps.fresh(backend, work)
@@ -108,11 +131,6 @@ def inspect_build(py: str, backend: str, work: Path) -> dict:
         "cmake": [f"-Cbuild-dir={build_dir}", "-Ccmake.define.CMAKE_EXPORT_COMPILE_COMMANDS=ON"],
     }[backend]
     _, log = run([py, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", *extra, "-w", str(out), str(project)])
-    if backend == "setuptools":
-        command = next(line for line in log.splitlines() if "_core.c" in line and " -c " in line)
-    else:
-        entries = json.loads((build_dir / "compile_commands.json").read_text())
-        command = next(e["command"] for e in entries if e["file"].endswith(".c"))
     wheel = next(out.glob("*.whl"))
     with zipfile.ZipFile(wheel) as zf:
         files = {i.filename: i.file_size for i in zf.infolist()}
@@ -122,12 +140,13 @@ def inspect_build(py: str, backend: str, work: Path) -> dict:
         core = next(n for n in files if (m := steps.EXTENSION.search(n)) and m["module"] == "_core")
         core = zf.extract(core, project / "unzipped")
     square_roots = elf.simd_square_roots(Path(core))
-    flags = [token for token in shlex.split(command) if FLAG.fullmatch(token)]
+    command = compile_command(backend, log, build_dir)
+    flags = None if command is None else [token for token in command if FLAG.fullmatch(token)]
     return {
         "wheel_bytes": wheel.stat().st_size,
         "files": files,
         "unexpected_files": sorted(n for n in files if not EXPECTED.fullmatch(n)),
-        "compile_flags": list(dict.fromkeys(flags)),
+        "compile_flags": None if flags is None else list(dict.fromkeys(flags)),
         "extension_libs": libs,
         "needed": needed,
         "libgomp": None if needed is None else any("omp" in n for n in needed),
@@ -258,7 +277,7 @@ def rows(data: dict) -> list[list[str]]:
         ["wheel size (kB)", *each(lambda r: f"{r['wheel_bytes'] / 1000:.1f}")],
         ["wheel files", *each(lambda r: str(len(r["files"])))],
         ["unexpected files in wheel", *each(lambda r: ", ".join(r["unexpected_files"]) or "none")],
-        ["compile flags", *each(lambda r: " ".join(r["compile_flags"]))],
+        ["compile flags", *each(lambda r: "n/a" if r["compile_flags"] is None else " ".join(r["compile_flags"]))],
         ["libraries linked (DT_NEEDED)", *each(lambda r: "n/a" if r["needed"] is None else ", ".join(r["needed"]))],
         ["libgomp linked", *each(lambda r: {None: "n/a", True: "yes", False: "NO"}[r["libgomp"]])],
         ["SIMD square roots in _core (objdump)", *each(lambda r: _listed(r.get("simd_square_roots")))],

@@ -1,0 +1,294 @@
+"""The compiler axis: each backend built by the default compiler (gcc here) and by clang with LLVM's OpenMP.
+
+Run by `nox -s compare_compilers` in an environment with the compare
+dependency group; `python -m tools.compilers --help` lists the options.
+For every variant of tools/variants.py whose compiler is on PATH:
+
+- a clean wheel build of a fresh copy of the template, the user's path
+  (`uv build --wheel`, isolated) with the variant's compiler and OpenMP
+  switch; the builds of all variants are interleaved in a shuffled order in
+  every repetition, and the median is reported;
+- the wheel's size, and the OpenMP runtime its `_core` links (DT_NEEDED;
+  "n/a" where the extension is not ELF: macOS, Windows);
+- in a child process, with the wheel unpacked on its sys.path: the compiler
+  (`build_info()`), and the kernels' speed as a quick look (median of 5
+  calls over 10**8 terms; `nox -s bench` is the careful measurement);
+- fork after OpenMP, in a child that first ran an OpenMP team, two ways:
+  * "raw": fork() called from libc through ctypes. That skips os.fork()'s
+    at-fork hooks, so the module does not know it is in a forked process and
+    do_math_parallel starts an OpenMP team, as C code forked by a C library
+    would. This is the runtime's own behaviour: GNU libgomp's pool does not
+    survive fork() (the child waits forever), LLVM's libomp reinitializes
+    itself in the child through pthread_atfork;
+  * "os.fork": what Python users get: the module's fork hook makes
+    do_math_parallel run on Python threads in the child, whatever the runtime.
+  A child that has not answered within --fork-timeout seconds is killed
+  and reported as hung. Where there is no fork() (Windows): "n/a".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+from tools import steps
+from tools.measure import StepFailed, Task, command_line, interleave, md_table, median, workdir, write_report
+from tools.render import ROOT
+from tools.variants import DEFAULT, VARIANTS, Variant
+
+# First guesses of a build's seconds, for the estimate of the time left only.
+GUESS = {"setuptools": 6.0, "meson": 11.0, "cmake": 6.0}
+
+# Speed, as a quick look: each kernel over 10**8 terms, median of 5 calls.
+SPEED = """
+import importlib, json, statistics, sys, time
+
+build = importlib.import_module(sys.argv[1])
+cores = build.twin._available_cores()
+N = 10**8
+
+
+def ns(function):
+    function(0, 10**6)
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        function(0, N)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) / N * 1e9
+
+
+info = build.build_info()
+print(json.dumps({
+    "compiler": info["compiler"], "openmp": info["openmp"], "cores": cores,
+    "do_math": ns(build.do_math),
+    "do_math_parallel": ns(lambda start, num: build.do_math_parallel(start, num, cores)),
+}))
+"""
+
+# The parent runs an OpenMP team on two threads, forks ("raw": libc's fork()
+# through ctypes, no at-fork hooks; "os.fork": Python's), and the child calls
+# do_math_parallel on two threads and sends back its answer and runner.
+FORK = """
+import ctypes, importlib, json, os, sys, time
+
+build = importlib.import_module(sys.argv[1])
+N = 10**7
+want = build.twin.exact(0, N)
+build.do_math_parallel(0, N, workers=2)
+read, write = os.pipe()
+# PyDLL keeps the GIL held across the call: the child resumes in this thread
+# holding it, as it does after os.fork().
+pid = ctypes.PyDLL(None).fork() if sys.argv[2] == "raw" else os.fork()
+if pid == 0:
+    os.close(read)
+    t0 = time.perf_counter()
+    value = build.do_math_parallel(0, N, workers=2)
+    answer = {"exact": value == want, "seconds": time.perf_counter() - t0,
+              "runner": build.build_info()["parallel_runner"]}
+    os.write(write, json.dumps(answer).encode())
+    os._exit(0)
+os.close(write)
+with os.fdopen(read) as pipe:
+    answer = pipe.read()
+_, status = os.waitpid(pid, 0)
+print(answer or json.dumps({"crashed": os.waitstatus_to_exitcode(status)}), flush=True)
+"""
+
+
+def child(code: str, path: Path, *args: str, timeout: float) -> dict | None:
+    """Run `code` with `path` first on sys.path; the JSON it prints last, or None if killed at `timeout`."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(path), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # a group of its own: a hung grandchild dies with it
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # Windows: no process groups to kill, and no fork() to hang either
+            proc.kill()
+        proc.communicate()
+        return None
+    if proc.returncode != 0 or not out.strip():
+        msg = f"{' '.join(args)}: exit status {proc.returncode}\n{out[-2000:]}{err[-2000:]}"
+        raise StepFailed(msg)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def compiler_available(v: Variant) -> bool:
+    """The default compiler is whatever the backend finds; another must be on PATH."""
+    return v.compiler == DEFAULT or shutil.which(v.env.get("CC", v.compiler)) is not None
+
+
+def build_step(py: str, v: Variant, work: Path, record: dict) -> float:
+    """A clean wheel build of a fresh copy of v's template; keep the wheel for the probes."""
+    project = steps.fresh(v.backend, work, name=v.name)
+    out = project / "wheel-out"
+    args, env = v.settings()
+    # uv build takes the backend's settings as -C KEY=VALUE, as `python -m build` does.
+    seconds = steps.build_wheel(py, project, out, args=args, env={**os.environ, **env})
+    wheel = next(out.glob("*.whl"))
+    kept = work / "wheels" / v.folder
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.mkdir(parents=True)
+    record["wheel"] = shutil.copy2(wheel, kept)
+    return seconds
+
+
+def probe(v: Variant, wheel: Path, work: Path, fork_timeout: float) -> dict:
+    """Linkage, compiler, speed and fork behaviour of one built wheel."""
+    libs = steps.extension_libs(wheel).get("_core")
+    site = Path(tempfile.mkdtemp(dir=work, prefix=f"site-{v.folder}-"))
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(site)
+    print(f"probing {v.name}: speed", flush=True)
+    result = {
+        "wheel_bytes": wheel.stat().st_size,
+        "needed": libs,
+        "openmp_runtime": None if libs is None else [lib for lib in libs if "omp" in lib],
+        **(child(SPEED, site, v.name, timeout=600) or {}),
+    }
+    for how in ("raw", "os.fork"):
+        if not hasattr(os, "fork"):
+            result[f"fork {how}"] = None
+            continue
+        print(f"probing {v.name}: fork ({how}) after OpenMP", flush=True)
+        t0 = time.perf_counter()
+        answer = child(FORK, site, v.name, how, timeout=fork_timeout)
+        result[f"fork {how}"] = answer or {"hung": True, "killed_after_s": round(time.perf_counter() - t0, 1)}
+    return result
+
+
+def measure(args: argparse.Namespace) -> dict:
+    py = sys.executable
+    variants = [v for v in VARIANTS if compiler_available(v)]
+    for v in VARIANTS:
+        if v not in variants:
+            print(f"{v.name}: {v.env.get('CC', v.compiler)} is not on PATH, not measured", flush=True)
+    results: dict[str, dict] = {v.label: {"backend": v.backend, "compiler_axis": v.compiler} for v in variants}
+    with workdir("compilers-") as work:
+        tasks = [
+            Task(v.label, f"{v.label}: wheel", lambda v=v: build_step(py, v, work, results[v.label]), GUESS[v.backend])
+            for v in variants
+        ]
+        times = interleave(tasks, args.reps, args.seed, "compilers")
+        for v in variants:
+            results[v.label].update(probe(v, Path(results[v.label].pop("wheel")), work, args.fork_timeout))
+            results[v.label]["build_s"] = times[v.label]
+            results[v.label]["build_median_s"] = median(times[v.label])
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "command": command_line("compare_compilers", sys.argv[1:]),
+        "reps": args.reps,
+        "python": sys.version.split()[0],
+        "compilers": {cc: _version(cc) for cc in ("gcc", "clang") if shutil.which(cc)},
+        "tools": steps.tool_versions(py),
+        "fork_timeout_s": args.fork_timeout,
+        "variants": results,
+    }
+
+
+def _version(cc: str) -> str:
+    done = subprocess.run([cc, "--version"], capture_output=True, text=True, check=False)
+    return done.stdout.splitlines()[0] if done.stdout else "?"
+
+
+def _fork_text(answer: dict | None) -> str:
+    if answer is None:
+        return "n/a"
+    if answer.get("hung"):
+        return f"HANGS (killed after {answer['killed_after_s']:g} s)"
+    if "crashed" in answer:
+        return f"CRASHES (exit status {answer['crashed']})"
+    exact = "exact" if answer["exact"] else "WRONG answer"
+    return f"survives: {exact} in {answer['seconds']:.2f} s on {answer['runner']}"
+
+
+def rows(data: dict) -> list[list[str]]:
+    v = data["variants"]
+    labels = list(v)
+
+    def each(fn) -> list[str]:
+        return [fn(v[k]) for k in labels]
+
+    def ns(key: str):
+        return lambda r: f"{r[key]:.3f}" if r.get(key) is not None else "-"
+
+    cores = next((r["cores"] for r in v.values() if "cores" in r), "all")
+    return [
+        ["", *labels],
+        ["compiler (build_info)", *each(lambda r: r.get("compiler", "-"))],
+        ["wheel build, uv isolated (s)", *each(lambda r: f"{r['build_median_s']:.1f}")],
+        ["wheel size (kB)", *each(lambda r: f"{r['wheel_bytes'] / 1000:.1f}")],
+        [
+            "OpenMP runtime linked (DT_NEEDED)",
+            *each(lambda r: "n/a" if r["openmp_runtime"] is None else ", ".join(r["openmp_runtime"]) or "none"),
+        ],
+        ["fork after OpenMP, raw (libc fork, no hooks)", *each(lambda r: _fork_text(r["fork raw"]))],
+        ["fork after OpenMP, os.fork (module's hook)", *each(lambda r: _fork_text(r["fork os.fork"]))],
+        ["do_math (ns/element)", *each(ns("do_math"))],
+        [f"do_math_parallel x{cores} (ns/element)", *each(ns("do_math_parallel"))],
+    ]
+
+
+def markdown(data: dict) -> str:
+    compilers = ", ".join(data["compilers"].values()) or "-"
+    return f"""# Compilers
+
+{data["date"]} · `{data["command"]}` · Python {data["python"]} · median of {data["reps"]} interleaved build(s)
+· {compilers}
+
+Clean wheel builds (`uv build --wheel`, isolated) from a fresh copy of each template, with the variant's
+compiler and OpenMP switch (tools/variants.py). "fork after OpenMP": the parent ran an OpenMP team on two threads,
+then forked; the child calls `do_math_parallel(workers=2)`. "raw" forks through libc (ctypes), which skips
+Python's at-fork hooks, so the module's fallback to Python threads does not engage: the OpenMP runtime's own
+behaviour. "os.fork" is what Python users get. A child silent for {data["fork_timeout_s"]:g} s is killed.
+Kernel times: median of 5 calls over 10⁸ terms, a quick look (`nox -s bench` is the careful one).
+
+{md_table(rows(data))}
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="nox -s compare_compilers --", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reps", type=int, default=1, help="interleaved build repetitions (default 1)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
+    # A healthy child answers in well under a second here.
+    parser.add_argument("--fork-timeout", type=float, default=10.0, help="seconds before a forked child is hung")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports", help="where compilers.json/.md go")
+    args = parser.parse_args(argv)
+    if args.reps < 1 or args.fork_timeout <= 0:
+        parser.error("--reps and --fork-timeout must be positive")
+    try:
+        data = measure(args)
+    except StepFailed as exc:
+        sys.exit(str(exc))
+    except KeyboardInterrupt:
+        print("interrupted: stopped, temporary folders removed", file=sys.stderr)
+        sys.exit(130)
+    md = markdown(data)
+    json_path = write_report(args.out, "compilers", data, md)
+    print(md)
+    print(f"wrote {json_path} and compilers.md")
+
+
+if __name__ == "__main__":
+    main()
