@@ -4,6 +4,7 @@ nox                         the main job: build, test, bench, compare
 nox -s build_meson test     one backend, then the tests
 nox -s build test           all three backends, then the tests
 nox -s build_clang test     all three built with clang and LLVM's OpenMP too, then every build tested
+nox -s build_abi3 test_abi3 all three as one abi3 wheel each, tested on Python 3.12 and 3.13
 nox -s lint                 ruff, cython-lint, the templates agree
 nox -s build check          wheel and sdist checks, stubtest against every build
 nox -s test_pythons         one backend built and tested on each Python 3.10-3.13 found
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from tools.building import build as build_project
 from tools.building import openmp_switch
 from tools.render import BACKENDS, render, variant
-from tools.variants import DEFAULT, VARIANTS, Variant, by_label, of_compiler
+from tools.variants import ABI3, ABI3_FLOOR, DEFAULT, VARIANTS, Variant, by_label, of_abi, of_compiler
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -107,9 +108,27 @@ def build_clang(session: nox.Session) -> None:
         build_variant(session, v)
 
 
+# Not in the main job either: it needs Python 3.12, the oldest CPython an
+# abi3 wheel of the Limited API 3.12 installs on. `nox -s test` on 3.12 or
+# later tests these wheels with the others; test_abi3 tests them on 3.12 and 3.13.
+@nox.session(python=ABI3_FLOOR, default=False)
+def build_abi3(session: nox.Session) -> None:
+    """Build all three backends as one abi3 wheel each (CPython 3.12 and later) into dist/<backend>-abi3/."""
+    session.install(*group("build"))
+    for v in of_abi(ABI3):
+        build_variant(session, v)
+
+
 def built_wheels(session: nox.Session, *, required: bool = True) -> list[str]:
-    """The wheels of every variant built under dist/; stop with a hint if none is required and there are none."""
-    wheels = [str(path) for v in VARIANTS for path in v.wheels(ROOT)]
+    """The wheels built under dist/ that this session's Python installs; stop with a hint if none is required and none."""
+    python = session.run("python", "-c", "import sys; print(*sys.version_info[:2])", silent=True, log=False)
+    version = tuple(map(int, str(python).split()))
+    wheels = []
+    for v in VARIANTS:
+        if (found := v.wheels(ROOT)) and v.python and version < tuple(map(int, v.python.split("."))):
+            session.log(f"dist/{v.folder}/: not for Python {'.'.join(map(str, version))} (needs {v.python}+), left out")
+            continue
+        wheels += map(str, found)
     if required and not wheels:
         session.error(
             "no wheel under dist/: run `nox -s build` (or build_setuptools, build_meson, build_cmake, build_clang) first"
@@ -220,6 +239,17 @@ def check(session: nox.Session) -> None:
     # tools/check_dists.py has checked that all three are there.
     modules = [variant(backend) for backend in BACKENDS]
     session.run("python", "-m", "mypy.stubtest", *modules, "--allowlist=tools/stubtest-allowlist.txt", *session.posargs)
+
+
+@nox.session(python=PYTHONS[PYTHONS.index(ABI3_FLOOR) :], default=False)
+def test_abi3(session: nox.Session) -> None:
+    """Install the abi3 wheels under dist/ into this Python, the same files on each, and run pytest over them."""
+    wheels = [str(path) for v in of_abi(ABI3) for path in v.wheels(ROOT)]
+    if not wheels:
+        session.error("no abi3 wheel under dist/: run `nox -s build_abi3` first")
+    session.install(*group("test"))
+    session.install(*wheels)
+    session.run("pytest", *session.posargs)
 
 
 @nox.session(python=PYTHONS, default=False)

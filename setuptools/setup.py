@@ -5,6 +5,7 @@ environment variable: MATHCORE_OPENMP=auto|on|off (default auto).
 """
 
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -16,6 +17,19 @@ from setuptools.errors import CompileError, LinkError
 OPENMP = os.environ.get("MATHCORE_OPENMP", "auto").lower()
 if OPENMP not in {"auto", "on", "off"}:
     sys.exit(f"MATHCORE_OPENMP must be auto, on or off, not {OPENMP!r}")
+
+# abi3 is opt-in: MATHCORE_LIMITED_API=3.12 builds one wheel for CPython 3.12
+# and later instead of one per version. It takes three settings: the define
+# selects the Limited API (Cython follows it), py_limited_api names the
+# modules *.abi3.so, and bdist_wheel's option tags the wheel.
+LIMITED_API = os.environ.get("MATHCORE_LIMITED_API", "")
+limited, options = {}, {}
+if LIMITED_API:
+    if not re.fullmatch(r"3\.\d+", LIMITED_API):
+        sys.exit(f"MATHCORE_LIMITED_API must be a version such as 3.12, not {LIMITED_API!r}")
+    minor = int(LIMITED_API[2:])
+    limited = {"py_limited_api": True, "define_macros": [("Py_LIMITED_API", f"0x03{minor:02X}0000")]}
+    options = {"bdist_wheel": {"py_limited_api": f"cp3{minor}"}}
 
 
 def links_with(compiler, flag):
@@ -66,6 +80,7 @@ class BuildExt(build_ext):
 MODULES = ["_core"]
 
 setup(
-    ext_modules=[Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"]) for name in MODULES],
+    ext_modules=[Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"], **limited) for name in MODULES],
     cmdclass={"build_ext": BuildExt},
+    options=options,
 )

@@ -300,3 +300,47 @@ def test_clang_variant_is_clangs(build):
     # libomp.so.5 on Debian and Ubuntu (libomp-dev), libomp.so elsewhere.
     assert runtimes, "no OpenMP runtime linked"
     assert all(lib.startswith("libomp.so") for lib in runtimes), runtimes
+
+
+def _wheel_tags(build) -> list[str] | None:
+    """The tags of the wheel the build was installed from (WHEEL), or None when it was not."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        text = distribution(build.__name__).read_text("WHEEL")
+    except PackageNotFoundError:
+        return None
+    return (
+        None
+        if text is None
+        else [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Tag:")]
+    )
+
+
+def test_abi3_throughout_or_not_at_all(build):
+    """A wheel tagged abi3 holds modules compiled for the Limited API of its tag's version, and only such a wheel does.
+
+    Each backend takes its abi3 switch in two or three places: a wheel tagged
+    abi3 around a version-specific module would load on the Python that built
+    it and crash or fail on the next; a switch that a backend ignored (an
+    older Python) gives a version-specific wheel under an abi3 variant's name.
+    """
+    limited = build.build_info()["limited_api"]
+    if build.__name__.endswith("_abi3"):
+        assert limited is not None, "an abi3 variant compiled for one Python version"
+    # On Windows an abi3 module is a plain .pyd; elsewhere it says abi3 in its name.
+    if ".abi3.so" in importlib.machinery.EXTENSION_SUFFIXES:
+        files = _extension_modules(build)
+        wrong = {
+            name: path for name, path in files.items() if (".abi3." in Path(path).name) is not (limited is not None)
+        }
+        assert not wrong, f"build_info() says limited_api={limited}, these modules' file names disagree: {wrong}"
+    tags = _wheel_tags(build)
+    if tags is None:
+        return  # not installed from a wheel: no tags to check
+    abi3 = [tag for tag in tags if tag.split("-")[1] == "abi3"]
+    if limited is None:
+        assert not abi3, f"a version-specific build in a wheel tagged {abi3}"
+    else:
+        assert abi3, f"a Limited API {limited} build in a wheel tagged {tags}"
+        assert {tag.split("-")[0] for tag in abi3} == {"cp3" + limited.split(".")[1]}, (limited, abi3)

@@ -9,7 +9,9 @@ temporary folder (with tools/render.py, as the builds do) and compares:
 - the Cython requirement of [build-system]: the same in all three;
 - the compiled modules each build file lists: one per .pyx, same names;
 - meson's install_sources: every non-.pyx package file (meson-python ships
-  only what meson.build lists, the other two ship the package folder).
+  only what meson.build lists, the other two ship the package folder);
+- the abi3 configuration lines that tools/variants.py counts for each
+  backend: every one is a line of that template, as written there.
 
 Exit status 1, with every disagreement listed, when any of these differ.
 """
@@ -27,7 +29,8 @@ except ImportError:  # Python 3.10
     import tomli as tomllib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools.render import BACKENDS, modules, render
+from tools.render import BACKENDS, ROOT, modules, render
+from tools.variants import LIMITED_API_LINES
 
 NAME = "pkgcheck"
 # The files that make each template a setuptools, meson or CMake project.
@@ -102,6 +105,12 @@ def check(root: Path) -> list[str]:
     shipped = {f"src/{NAME}/{f}" for f in pkg["meson"] if not f.endswith(".pyx")}
     if (listed := meson_sources(projects["meson"])) != shipped:
         problems.append(f"meson: install_sources lists {sorted(listed)}, the package has {sorted(shipped)}")
+
+    for b in BACKENDS:
+        for entry in LIMITED_API_LINES[b]:
+            file, _, line = entry.partition(": ")
+            if line not in (ROOT / b / file).read_text().splitlines():
+                problems.append(f"{b}: tools/variants.py counts an abi3 line that {file} does not have: {line!r}")
 
     if not problems:
         print(f"package files, same in all three: {', '.join(sorted(pkg[first]))}")

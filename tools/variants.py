@@ -1,4 +1,4 @@
-"""The builds of the core that this repository makes: points on the axes backend x compiler, described once.
+"""The builds of the core that this repository makes: points on the axes backend x compiler x ABI, described once.
 
 A variant is a template (the backend), the compiler that builds it, the
 arguments for `python -m build` and the environment that select it, and
@@ -8,7 +8,8 @@ kernel dispatch) is a new field and more entries here.
 
 Import names stay `mathcore_<label>`, which is what tests/conftest.py
 discovers: `mathcore_meson` (the compiler the backend finds by itself, gcc
-here), `mathcore_meson_clang` (clang with LLVM's OpenMP, libomp).
+here), `mathcore_meson_clang` (clang with LLVM's OpenMP, libomp),
+`mathcore_meson_abi3` (one Limited-API wheel for CPython 3.12 and later).
 """
 
 from __future__ import annotations
@@ -34,10 +35,65 @@ def openmp_switch(backend: str, name: str, state: str) -> tuple[list[str], dict[
     return list(args), {key.format(NAME=name.upper()): value for key, value in env.items()}
 
 
+# How each template builds one abi3 wheel (the Limited API of CPython
+# ABI3_FLOOR, so the wheel installs there and on every later CPython) instead
+# of one wheel for the Python that builds it. The build must run on that
+# Python: meson and Cython refuse a Limited API newer than the interpreter.
+ABI3_FLOOR = "3.12"
+LIMITED_API_SWITCH = {
+    "setuptools": ([], {"{NAME}_LIMITED_API": ABI3_FLOOR}),
+    "meson": (["-Csetup-args=-Dpython.allow_limited_api=true"], {}),
+    "cmake": ([f"-Cwheel.py-api=cp{ABI3_FLOOR.replace('.', '')}"], {}),
+}
+
+# The configuration that abi3 took in each template: the lines (comments
+# aside) that are there for it alone or that it changed, as "file: line".
+# tools/check_templates.py checks that each is in the template, so that the
+# count the comparison reports is the template's.
+LIMITED_API_LINES = {
+    "setuptools": (
+        "setup.py: import re",
+        'setup.py: LIMITED_API = os.environ.get("MATHCORE_LIMITED_API", "")',
+        "setup.py: limited, options = {}, {}",
+        "setup.py: if LIMITED_API:",
+        'setup.py:     if not re.fullmatch(r"3\\.\\d+", LIMITED_API):',
+        'setup.py:         sys.exit(f"MATHCORE_LIMITED_API must be a version such as 3.12, not {LIMITED_API!r}")',
+        "setup.py:     minor = int(LIMITED_API[2:])",
+        'setup.py:     limited = {"py_limited_api": True, "define_macros": [("Py_LIMITED_API", f"0x03{minor:02X}0000")]}',
+        'setup.py:     options = {"bdist_wheel": {"py_limited_api": f"cp3{minor}"}}',
+        'setup.py:     ext_modules=[Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"], **limited) for name in MODULES],',
+        "setup.py:     options=options,",
+    ),
+    "meson": (
+        "meson.build:   meson_version: '>= 1.3',  # limited_api needs 1.3",
+        "meson.build:   default_options: ['python.allow_limited_api=false'],",
+        "meson.build:     limited_api: '3.12',",
+        "pyproject.toml: [tool.meson-python]",
+        "pyproject.toml: limited-api = true",
+    ),
+    "cmake": (
+        "CMakeLists.txt: find_package(Python REQUIRED COMPONENTS Interpreter Development.Module ${SKBUILD_SABI_COMPONENT})",
+        "CMakeLists.txt: if(SKBUILD_SABI_VERSION)",
+        "CMakeLists.txt:   set(use_sabi USE_SABI ${SKBUILD_SABI_VERSION})",
+        "CMakeLists.txt: endif()",
+        'CMakeLists.txt:   python_add_library(${name} MODULE "${c_file}" WITH_SOABI ${use_sabi})',
+    ),
+}
+
+
+def limited_api_switch(backend: str, name: str) -> tuple[list[str], dict[str, str]]:
+    """Arguments for `python -m build` and environment that make `backend` build one abi3 wheel."""
+    args, env = LIMITED_API_SWITCH[backend]
+    return list(args), {key.format(NAME=name.upper()): value for key, value in env.items()}
+
+
 # "default": the C compiler each backend finds by itself (setuptools:
 # Python's own CC from sysconfig; meson and CMake: cc, which is gcc on
 # Debian; Apple clang on macOS, MSVC on Windows).
 DEFAULT = "default"
+# The ABI axis: "cp", a wheel for the one CPython version that built it
+# (cp312-cp312); "abi3", one Limited-API wheel (cp312-abi3).
+VERSION_SPECIFIC, ABI3 = "cp", "abi3"
 
 
 @dataclass(frozen=True)
@@ -49,11 +105,22 @@ class Variant:
     # The template's OpenMP switch: "auto" builds a serial prange where the
     # compiler has no OpenMP; "on" makes that a build error instead.
     openmp: str = "auto"
+    abi: str = VERSION_SPECIFIC
 
     @property
     def label(self) -> str:
-        """meson, meson_clang: the import name without the package's, and the test ids' prefix."""
-        return self.backend if self.compiler == DEFAULT else f"{self.backend}_{self.compiler}"
+        """meson, meson_clang, meson_abi3: the import name without the package's, and the test ids' prefix."""
+        parts = [
+            self.backend,
+            *([self.compiler] if self.compiler != DEFAULT else []),
+            *([self.abi] if self.abi != VERSION_SPECIFIC else []),
+        ]
+        return "_".join(parts)
+
+    @property
+    def python(self) -> str | None:
+        """The Python version that must build this variant, if one must: the abi3 floor."""
+        return ABI3_FLOOR if self.abi == ABI3 else None
 
     @property
     def name(self) -> str:
@@ -68,6 +135,9 @@ class Variant:
     def settings(self) -> tuple[list[str], dict[str, str]]:
         """The arguments for `python -m build` and the environment that make this variant."""
         args, env = openmp_switch(self.backend, self.name, self.openmp) if self.openmp != "auto" else ([], {})
+        if self.abi == ABI3:
+            abi_args, abi_env = limited_api_switch(self.backend, self.name)
+            args, env = [*args, *abi_args], {**env, **abi_env}
         return [*args, *self.args], {**self.env, **env}
 
     def wheels(self, root: Path) -> list[Path]:
@@ -87,12 +157,18 @@ CLANG_ENV = {"CC": "clang"}
 VARIANTS: tuple[Variant, ...] = (
     *(Variant(backend) for backend in BACKENDS),
     *(Variant(backend, "clang", env=CLANG_ENV, openmp="on") for backend in BACKENDS),
+    *(Variant(backend, abi=ABI3) for backend in BACKENDS),
 )
 
 
 def of_compiler(compiler: str) -> list[Variant]:
-    """The variants built by `compiler` ("default" or "clang"), in backend order."""
-    return [v for v in VARIANTS if v.compiler == compiler]
+    """The version-specific variants built by `compiler` ("default" or "clang"), in backend order."""
+    return [v for v in VARIANTS if v.compiler == compiler and v.abi == VERSION_SPECIFIC]
+
+
+def of_abi(abi: str) -> list[Variant]:
+    """The variants of one ABI ("cp" or "abi3"), in the order of VARIANTS."""
+    return [v for v in VARIANTS if v.abi == abi]
 
 
 def by_label(label: str) -> Variant:

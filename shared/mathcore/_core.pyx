@@ -23,6 +23,11 @@ cdef extern from *:
     #define MATHCORE_OPENMP 0
     static int omp_get_max_threads(void) { return 1; }
     #endif
+    #ifdef Py_LIMITED_API
+    #define MATHCORE_LIMITED_API Py_LIMITED_API
+    #else
+    #define MATHCORE_LIMITED_API 0
+    #endif
     #ifdef __VERSION__
     #define MATHCORE_COMPILER __VERSION__
     #else
@@ -97,6 +102,7 @@ cdef extern from *:
     int omp_get_max_threads() noexcept nogil
     const int MATHCORE_OPENMP
     const char *MATHCORE_COMPILER
+    const long MATHCORE_LIMITED_API
     const int MATHCORE_OPTIMIZE, MATHCORE_NO_MATH_ERRNO, MATHCORE_FAST_MATH, MATHCORE_AVX2
     const long CYTHON_HEX_VERSION
     ctypedef double (*mathcore_kernel)(double, long long) noexcept nogil
@@ -245,7 +251,9 @@ def build_info():
     "parallel_runner" is what do_math_parallel runs on in this process:
     "openmp", "threads" (in a process made by fork) or "serial" (no OpenMP);
     "kernel" is the loop chosen for this CPU at import, one of "kernels",
-    those the module holds: "baseline" and, on x86-64 with gcc or clang, "avx2".
+    those the module holds: "baseline" and, on x86-64 with gcc or clang, "avx2";
+    "limited_api" is the oldest CPython an abi3 build runs on ("3.12"), or
+    None for a build for one Python version.
     """
     from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 
@@ -264,6 +272,7 @@ def build_info():
             if line.startswith("Generator:"):
                 backend = line.partition(":")[2].split()[0]
     v = CYTHON_HEX_VERSION
+    limited = MATHCORE_LIMITED_API
     return {
         "backend": backend,
         "openmp": MATHCORE_OPENMP != 0,
@@ -273,6 +282,7 @@ def build_info():
         "parallel_runner": ("threads" if _forked else "openmp") if MATHCORE_OPENMP else "serial",
         "kernel": _KERNEL,
         "kernels": ["baseline", "avx2"] if MATHCORE_DISPATCH else ["baseline"],
+        "limited_api": f"{limited >> 24}.{(limited >> 16) & 0xFF}" if limited else None,
         "cython": f"{v >> 24}.{(v >> 16) & 0xFF}.{(v >> 8) & 0xFF}",
         "compiler": MATHCORE_COMPILER.decode(),
         "flags": {
