@@ -119,16 +119,27 @@ def build_abi3(session: nox.Session) -> None:
         build_variant(session, v)
 
 
+# Prints those of the wheels named in argv that this Python can install.
+INSTALLABLE = """
+import os, sys
+from packaging.tags import sys_tags
+from packaging.utils import parse_wheel_filename
+here = set(sys_tags())
+print(*(w for w in sys.argv[1:] if parse_wheel_filename(os.path.basename(w))[3] & here), sep="\\n")
+"""
+
+
 def built_wheels(session: nox.Session, *, required: bool = True) -> list[str]:
-    """The wheels built under dist/ that this session's Python installs; stop with a hint if none is required and none."""
-    python = session.run("python", "-c", "import sys; print(*sys.version_info[:2])", silent=True, log=False)
-    version = tuple(map(int, str(python).split()))
-    wheels = []
-    for v in VARIANTS:
-        if (found := v.wheels(ROOT)) and v.python and version < tuple(map(int, v.python.split("."))):
-            session.log(f"dist/{v.folder}/: not for Python {'.'.join(map(str, version))} (needs {v.python}+), left out")
-            continue
-        wheels += map(str, found)
+    """The wheels under dist/ that this session's Python installs; stop with a hint if none is required and none."""
+    found = [str(path) for v in VARIANTS for path in v.wheels(ROOT)]
+    wheels = found
+    if found:
+        # abi3 wheels need CPython 3.12+; a build made by another Python (nox
+        # --force-python) is for that Python only.
+        session.install("packaging")
+        wheels = str(session.run("python", "-c", INSTALLABLE, *found, silent=True, log=False)).splitlines()
+        for path in sorted(set(found) - set(wheels)):
+            session.log(f"left out, not for this Python: {Path(path).relative_to(ROOT)}")
     if required and not wheels:
         session.error(
             "no wheel under dist/: run `nox -s build` (or build_setuptools, build_meson, build_cmake, build_clang) first"
