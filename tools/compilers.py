@@ -29,52 +29,21 @@ For every variant of tools/variants.py whose compiler is on PATH:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import textwrap
 import time
-import zipfile
 from pathlib import Path
 
 from tools import steps
-from tools.measure import StepFailed, Task, command_line, interleave, md_table, median, workdir, write_report
+from tools.measure import Task, command_line, interleave, md_table, median, report, workdir
+from tools.probes import SPEED, child, unpack
 from tools.render import ROOT
-from tools.variants import DEFAULT, VARIANTS, Variant
+from tools.variants import DEFAULT, VERSION_SPECIFIC, Variant, of_abi
 
 # First guesses of a build's seconds, for the estimate of the time left only.
 GUESS = {"setuptools": 6.0, "meson": 11.0, "cmake": 6.0}
-
-# Speed, as a quick look: each kernel over 10**8 terms, median of 5 calls.
-SPEED = """
-import importlib, json, statistics, sys, time
-
-build = importlib.import_module(sys.argv[1])
-cores = build.twin._available_cores()
-N = 10**8
-
-
-def ns(function):
-    function(0, 10**6)
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        function(0, N)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) / N * 1e9
-
-
-info = build.build_info()
-print(json.dumps({
-    "compiler": info["compiler"], "openmp": info["openmp"], "cores": cores,
-    "do_math": ns(build.do_math),
-    "do_math_parallel": ns(lambda start, num: build.do_math_parallel(start, num, cores)),
-}))
-"""
 
 # The parent runs an OpenMP team on two threads, forks ("raw": libc's fork()
 # through ctypes, no at-fork hooks; "os.fork": Python's), and the child calls
@@ -106,33 +75,6 @@ print(answer or json.dumps({"crashed": os.waitstatus_to_exitcode(status)}), flus
 """
 
 
-def child(code: str, path: Path, *args: str, timeout: float) -> dict | None:
-    """Run `code` with `path` first on sys.path; the JSON it prints last, or None if killed at `timeout`."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(path), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code), *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,  # a group of its own: a hung grandchild dies with it
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        if hasattr(os, "killpg"):
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:  # Windows: no process groups to kill, and no fork() to hang either
-            proc.kill()
-        proc.communicate()
-        return None
-    if proc.returncode != 0 or not out.strip():
-        msg = f"{' '.join(args)}: exit status {proc.returncode}\n{out[-2000:]}{err[-2000:]}"
-        raise StepFailed(msg)
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def compiler_available(v: Variant) -> bool:
     """The default compiler is whatever the backend finds; another must be on PATH."""
     return v.compiler == DEFAULT or shutil.which(v.env.get("CC", v.compiler)) is not None
@@ -140,25 +82,14 @@ def compiler_available(v: Variant) -> bool:
 
 def build_step(py: str, v: Variant, work: Path, record: dict) -> float:
     """A clean wheel build of a fresh copy of v's template; keep the wheel for the probes."""
-    project = steps.fresh(v.backend, work, name=v.name)
-    out = project / "wheel-out"
-    args, env = v.settings()
-    # uv build takes the backend's settings as -C KEY=VALUE, as `python -m build` does.
-    seconds = steps.build_wheel(py, project, out, args=args, env={**os.environ, **env})
-    wheel = next(out.glob("*.whl"))
-    kept = work / "wheels" / v.folder
-    shutil.rmtree(kept, ignore_errors=True)
-    kept.mkdir(parents=True)
-    record["wheel"] = shutil.copy2(wheel, kept)
+    seconds, record["wheel"] = steps.variant_wheel(py, v, work)
     return seconds
 
 
 def probe(v: Variant, wheel: Path, work: Path, fork_timeout: float) -> dict:
     """Linkage, compiler, speed and fork behaviour of one built wheel."""
     libs = steps.extension_libs(wheel).get("_core")
-    site = Path(tempfile.mkdtemp(dir=work, prefix=f"site-{v.folder}-"))
-    with zipfile.ZipFile(wheel) as zf:
-        zf.extractall(site)
+    site = unpack(wheel, work)
     print(f"probing {v.name}: speed", flush=True)
     result = {
         "wheel_bytes": wheel.stat().st_size,
@@ -179,8 +110,9 @@ def probe(v: Variant, wheel: Path, work: Path, fork_timeout: float) -> dict:
 
 def measure(args: argparse.Namespace) -> dict:
     py = sys.executable
-    variants = [v for v in VARIANTS if compiler_available(v)]
-    for v in VARIANTS:
+    candidates = of_abi(VERSION_SPECIFIC)  # the abi3 builds need Python 3.12: nox -s compare_abi
+    variants = [v for v in candidates if compiler_available(v)]
+    for v in candidates:
         if v not in variants:
             print(f"{v.name}: {v.env.get('CC', v.compiler)} is not on PATH, not measured", flush=True)
     results: dict[str, dict] = {v.label: {"backend": v.backend, "compiler_axis": v.compiler} for v in variants}
@@ -277,16 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.reps < 1 or args.fork_timeout <= 0:
         parser.error("--reps and --fork-timeout must be positive")
-    try:
-        data = measure(args)
-    except StepFailed as exc:
-        sys.exit(str(exc))
-    except KeyboardInterrupt:
-        print("interrupted: stopped, temporary folders removed", file=sys.stderr)
-        sys.exit(130)
-    md = markdown(data)
-    json_path = write_report(args.out, "compilers", data, md)
-    print(md)
+    _, json_path = report("compilers", measure, markdown, args)
     print(f"wrote {json_path} and compilers.md")
 
 

@@ -1,11 +1,13 @@
-"""Timing and reporting shared by compare and scale: one way to run, interleave, show progress and write.
+"""Timing and reporting shared by compare, compare_compilers, compare_abi and scale: one way to run, interleave, show progress and write.
 
 - `run` times one command and stops with its output's tail if it fails;
 - `interleave` runs every task once per repetition, in a new shuffled order
   each time, and keeps each task's times (report their median);
 - a progress line with an estimate of the time left (tqdm): a live bar on a
   terminal, one plain line per finished task otherwise (CI logs);
-- `write_report` writes <stem>.json and <stem>.md side by side.
+- `write_report` writes <stem>.json and <stem>.md side by side; `report`
+  measures, writes and prints, and ends a failed or interrupted run with a
+  short message.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -155,3 +158,18 @@ def write_report(out: Path, stem: str, data: dict, markdown: str) -> Path:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     (out / f"{stem}.md").write_text(markdown, encoding="utf-8")
     return path
+
+
+def report(stem: str, measure: Callable[[Any], dict], markdown: Callable[[dict], str], args: Any) -> tuple[dict, Path]:
+    """measure(args), its Markdown printed and both written to args.out; a failed step or Ctrl-C ends the program."""
+    try:
+        data = measure(args)
+    except StepFailed as exc:
+        sys.exit(str(exc))
+    except KeyboardInterrupt:
+        print("interrupted: stopped, temporary folders removed", file=sys.stderr)
+        sys.exit(130)
+    md = markdown(data)
+    path = write_report(args.out, stem, data, md)
+    print(md)
+    return data, path

@@ -3,7 +3,7 @@
 - `fresh`: render a template (optionally with N compiled modules: copies of
   the core's `_core.pyx` named `_core_1.pyx` ... `_core_<N-1>.pyx`);
 - `build_wheel`: a clean wheel build, by default the user's path (`uv build
-  --wheel`, isolated);
+  --wheel`, isolated); `variant_wheel`: that, of a variant of tools/variants.py;
 - `editable_install`, `edit`, `probe`, `time_import`: the development loop;
 - `extension_libs`: each extension module of a wheel and the libraries it links;
 - `tool_versions`: the versions of the tools that did all this.
@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import statistics
@@ -19,10 +20,14 @@ import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tools.elf import needed
 from tools.measure import run
 from tools.render import add_modules, commit, render, variant
+
+if TYPE_CHECKING:
+    from tools.variants import Variant
 
 # Editable installs: meson-python needs no option and rebuilds on import by
 # itself; scikit-build-core rebuilds on import only with editable.rebuild and
@@ -79,6 +84,19 @@ def build_wheel(
     else:
         cmd = [py, "-m", "pip", "wheel", "--no-deps", *iso, *args, "-w", str(out), str(project)]
     return run(cmd, env=env)[0]
+
+
+def variant_wheel(py: str, v: Variant, work: Path) -> tuple[float, Path]:
+    """A clean wheel build of a fresh copy of v's template by `py`: its wall time, and the wheel, kept under work/wheels/."""
+    project = fresh(v.backend, work, name=v.name)
+    out = project / "wheel-out"
+    args, env = v.settings()
+    # uv build takes the backend's settings as -C KEY=VALUE, as `python -m build` does.
+    seconds = build_wheel(py, project, out, args=args, env={**os.environ, **env})
+    kept = work / "wheels" / v.folder
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.mkdir(parents=True)
+    return seconds, Path(shutil.copy2(next(out.glob("*.whl")), kept))
 
 
 def editable_install(py: str, backend: str, project: Path) -> float:
