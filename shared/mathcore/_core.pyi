@@ -20,6 +20,6 @@ def do_math_parallel(
     start: SupportsIndex = 0, num: SupportsIndex = 10, workers: SupportsIndex | None = None
 ) -> float: ...
 
-# How this module was built (backend, OpenMP, Cython, compiler, kernels) and
+# How this module was built (backend, OpenMP, Limited API, Cython, compiler, kernels) and
 # what it uses in this process (default workers, parallel runner, kernel).
 def build_info() -> dict[str, Any]: ...
