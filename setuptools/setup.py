@@ -20,16 +20,12 @@ if OPENMP not in {"auto", "on", "off"}:
 
 # abi3 is opt-in: MATHCORE_LIMITED_API=3.12 builds one wheel for CPython 3.12
 # and later instead of one per version. It takes three settings: the define
-# selects the Limited API (Cython follows it), py_limited_api names the
-# modules *.abi3.so, and bdist_wheel's option tags the wheel.
+# selects the Limited API (Cython follows it) and py_limited_api names the
+# modules *.abi3.so (both in build_extensions below); bdist_wheel's option
+# tags the wheel.
 LIMITED_API = os.environ.get("MATHCORE_LIMITED_API", "")
-limited, options = {}, {}
-if LIMITED_API:
-    if not re.fullmatch(r"3\.\d+", LIMITED_API):
-        sys.exit(f"MATHCORE_LIMITED_API must be a version such as 3.12, not {LIMITED_API!r}")
-    minor = int(LIMITED_API[2:])
-    limited = {"py_limited_api": True, "define_macros": [("Py_LIMITED_API", f"0x03{minor:02X}0000")]}
-    options = {"bdist_wheel": {"py_limited_api": f"cp3{minor}"}}
+if LIMITED_API and not re.fullmatch(r"3\.\d+", LIMITED_API):
+    sys.exit(f"MATHCORE_LIMITED_API must be a version such as 3.12, not {LIMITED_API!r}")
 
 
 def links_with(compiler, flag):
@@ -72,6 +68,9 @@ class BuildExt(build_ext):
         for ext in self.extensions:
             ext.extra_compile_args += compile_args
             ext.extra_link_args += link_args
+            if LIMITED_API:
+                ext.py_limited_api = True
+                ext.define_macros.append(("Py_LIMITED_API", f"0x03{int(LIMITED_API[2:]):02X}0000"))
         super().build_extensions()
 
 
@@ -80,7 +79,7 @@ class BuildExt(build_ext):
 MODULES = ["_core"]
 
 setup(
-    ext_modules=[Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"], **limited) for name in MODULES],
+    ext_modules=[Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"]) for name in MODULES],
     cmdclass={"build_ext": BuildExt},
-    options=options,
+    options={"bdist_wheel": {"py_limited_api": f"cp3{LIMITED_API[2:]}"}} if LIMITED_API else {},
 )
