@@ -62,7 +62,7 @@ def build_variant(
     build_args = [*v_args, *(session.posargs if args is None else args)]
     build_env = {**v_env, **(env or {})}
     if v_args or v_env:
-        session.log(f"{v.name}: {' '.join([*(f'{k}={val}' for k, val in v_env.items()), *v_args])}")
+        session.log(f"{v.name}: {v.switches()}")
     # On failure build_project ends the session with what is missing (a C
     # compiler, Python.h, OpenMP asked for) and what to do.
     build_project(session, v.backend, v.name, project, out, *build_args, env=build_env, python=python)
@@ -137,9 +137,15 @@ def built_wheels(session: nox.Session, *, required: bool = True) -> list[str]:
         # abi3 wheels need CPython 3.12+; a build made by another Python (nox
         # --force-python) is for that Python only.
         session.install("packaging")
-        wheels = str(session.run("python", "-c", INSTALLABLE, *found, silent=True, log=False)).splitlines()
+        # stderr apart: only the wheels' paths come back.
+        out = session.run("python", "-X", "utf8", "-c", INSTALLABLE, *found, silent=True, log=False, stderr=None)
+        wheels = str(out).splitlines()
         for path in sorted(set(found) - set(wheels)):
             session.log(f"left out, not for this Python: {Path(path).relative_to(ROOT)}")
+    if required and found and not wheels:
+        session.error(
+            "no wheel under dist/ is for this Python (see above): build for it, or run with the Python they are for"
+        )
     if required and not wheels:
         session.error(
             "no wheel under dist/: run `nox -s build` (or build_setuptools, build_meson, build_cmake, build_clang) first"

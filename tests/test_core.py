@@ -304,17 +304,18 @@ def test_clang_variant_is_clangs(build):
 
 def _wheel_tags(build) -> list[str] | None:
     """The tags of the wheel the build was installed from (WHEEL), or None when it was not."""
-    from importlib.metadata import PackageNotFoundError, distribution
+    from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 
-    try:
-        text = distribution(build.__name__).read_text("WHEEL")
-    except PackageNotFoundError:
-        return None
-    return (
-        None
-        if text is None
-        else [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Tag:")]
-    )
+    # The distribution that holds the package (a project's may be named
+    # otherwise); Python 3.10 maps only those that write top_level.txt.
+    for name in packages_distributions().get(build.__name__) or [build.__name__]:
+        try:
+            text = distribution(name).read_text("WHEEL")
+        except PackageNotFoundError:
+            continue
+        if text is not None:
+            return [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Tag:")]
+    return None
 
 
 def test_abi3_throughout_or_not_at_all(build):
@@ -328,13 +329,13 @@ def test_abi3_throughout_or_not_at_all(build):
     limited = build.build_info()["limited_api"]
     if build.__name__.endswith("_abi3"):
         assert limited is not None, "an abi3 variant compiled for one Python version"
-    # On Windows an abi3 module is a plain .pyd; elsewhere it says abi3 in its name.
-    if ".abi3.so" in importlib.machinery.EXTENSION_SUFFIXES:
-        files = _extension_modules(build)
-        wrong = {
-            name: path for name, path in files.items() if (".abi3." in Path(path).name) is not (limited is not None)
-        }
-        assert not wrong, f"build_info() says limited_api={limited}, these modules' file names disagree: {wrong}"
+    # The first suffix names a module for this Python version only
+    # (.cpython-312-x86_64-linux-gnu.so, .cp312-win_amd64.pyd); an abi3
+    # module is named otherwise (.abi3.so; a plain .pyd on Windows).
+    specific = importlib.machinery.EXTENSION_SUFFIXES[0]
+    files = _extension_modules(build)
+    wrong = {name: path for name, path in files.items() if path.endswith(specific) is not (limited is None)}
+    assert not wrong, f"build_info() says limited_api={limited}, these modules' file names disagree: {wrong}"
     tags = _wheel_tags(build)
     if tags is None:
         return  # not installed from a wheel: no tags to check

@@ -33,7 +33,7 @@ from tools import steps
 from tools.measure import StepFailed, Task, command_line, interleave, md_table, median, report, workdir
 from tools.probes import SPEED, child, unpack
 from tools.render import BACKENDS, ROOT
-from tools.variants import ABI3, ABI3_FLOOR, LIMITED_API_LINES, VERSION_SPECIFIC, Variant
+from tools.variants import ABI3, ABI3_FLOOR, DEFAULT, LIMITED_API_LINES, Variant, of_abi, of_compiler
 
 # First guesses of a build's seconds, for the estimate of the time left only.
 GUESS = {"setuptools": 6.0, "meson": 11.0, "cmake": 6.0}
@@ -68,7 +68,8 @@ def measure(args: argparse.Namespace) -> dict:
     if sys.version_info[:2] != tuple(map(int, ABI3_FLOOR.split("."))):
         msg = f"run on Python {ABI3_FLOOR}, the abi3 floor, so that both builds are for it: this is {sys.version.split()[0]}"
         raise StepFailed(msg)
-    variants = [Variant(b, abi=abi) for b in BACKENDS for abi in (VERSION_SPECIFIC, ABI3)]
+    # The default compiler's builds, each backend's version-specific one and its abi3 one side by side.
+    variants = sorted([*of_compiler(DEFAULT), *of_abi(ABI3)], key=lambda v: BACKENDS.index(v.backend))
     results: dict[str, dict] = {v.label: {"backend": v.backend, "abi": v.abi} for v in variants}
     samples: dict[str, list[dict]] = {v.label: [] for v in variants}
     others = newer_pythons()
@@ -83,8 +84,15 @@ def measure(args: argparse.Namespace) -> dict:
         times = interleave(tasks, args.reps, args.seed, "abi: builds")
         sites = {v.label: unpack(wheels[v.label], work) for v in variants}
 
+        def probe(code: str, v: Variant, timeout: float, python: str = py) -> dict:
+            answer = child(code, sites[v.label], v.name, timeout=timeout, python=python)
+            if answer is None:
+                msg = f"{v.name} on {python}: no answer within {timeout:g} s, killed"
+                raise StepFailed(msg)
+            return answer
+
         def speed(v: Variant) -> None:
-            samples[v.label].append(child(SPEED, sites[v.label], v.name, timeout=600))
+            samples[v.label].append(probe(SPEED, v, 600))
 
         tasks = [Task(v.label, f"{v.label}: speed", lambda v=v: speed(v), 3.0) for v in variants]
         interleave(tasks, args.speed_reps, args.seed, "abi: speed")
@@ -102,9 +110,9 @@ def measure(args: argparse.Namespace) -> dict:
                 **{k: median([s[k] for s in samples[v.label]]) for k in KERNELS},
             )
             if v.abi == ABI3:
-                r["switch"] = " ".join([*(f"{k}={val}" for k, val in v.settings()[1].items()), *v.settings()[0]])
+                r["switch"] = v.switches()
                 r["lines"] = list(LIMITED_API_LINES[v.backend])
-                r["elsewhere"] = [child(ON_PYTHON, sites[v.label], v.name, timeout=120, python=exe) for exe in others]
+                r["elsewhere"] = [probe(ON_PYTHON, v, 120, exe) for exe in others]
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "command": command_line("compare_abi", sys.argv[1:]),

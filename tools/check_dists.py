@@ -10,7 +10,7 @@ it). Across backends: the sdists must carry the same package files
 (src/<package>/, same bytes once the package name is put back to the
 placeholder), and so must the wheels (with the extension's file name reduced
 to its module name). The abi3 wheels that `nox -s build_abi3` wrote under
-dist/<backend>-abi3/, where there are any: `twine check --strict`, and
+dist/<backend>-abi3/, where there are any: the same checks of each, and
 `abi3audit --strict` (every symbol each module takes from Python belongs to
 the stable ABI of the wheel's version).
 
@@ -121,35 +121,43 @@ def same_packages(kind: str, packages: dict[str, dict[str, bytes]]) -> list[str]
     return problems
 
 
+def check_folder(folder: Path, name: str) -> tuple[list[str], tuple[Path, Path] | None]:
+    """twine, check-wheel-contents and auditwheel on the one sdist and one wheel of `name` in `folder`."""
+    found = {p.name: p for p in sorted(folder.glob(f"{name}-*")) if p.suffix in {".gz", ".whl"}}
+    sdist = [p for n, p in found.items() if n.endswith(".tar.gz")]
+    wheel = [p for n, p in found.items() if n.endswith(".whl")]
+    if len(sdist) != 1 or len(wheel) != 1:
+        return [f"dist/{folder.name}/: want one sdist and one wheel, found {sorted(found) or 'nothing'}"], None
+    (sdist,), (wheel,) = sdist, wheel
+    problems = []
+    if run("twine", "--no-color", "check", "--strict", str(sdist), str(wheel)).returncode != 0:
+        problems.append(f"{folder.name}: twine check failed")
+    if run("check_wheel_contents", "--toplevel", name, str(wheel)).returncode != 0:
+        problems.append(f"{folder.name}: check-wheel-contents failed")
+    with tempfile.TemporaryDirectory() as tmp:
+        problems += check_auditwheel(wheel, name, Path(tmp))
+    return problems, (sdist, wheel)
+
+
 def main(dist: Path) -> int:
     problems: list[str] = []
     sdists, wheels = {}, {}
     for backend in BACKENDS:
         name = variant(backend)
-        found = {p.name: p for p in sorted((dist / backend).glob(f"{name}-*")) if p.suffix in {".gz", ".whl"}}
-        sdist = [p for n, p in found.items() if n.endswith(".tar.gz")]
-        wheel = [p for n, p in found.items() if n.endswith(".whl")]
-        if len(sdist) != 1 or len(wheel) != 1:
-            problems.append(f"dist/{backend}/: want one sdist and one wheel, found {sorted(found) or 'nothing'}")
-            continue
-        (sdist,), (wheel,) = sdist, wheel
-        if run("twine", "--no-color", "check", "--strict", str(sdist), str(wheel)).returncode != 0:
-            problems.append(f"{backend}: twine check failed")
-        if run("check_wheel_contents", "--toplevel", name, str(wheel)).returncode != 0:
-            problems.append(f"{backend}: check-wheel-contents failed")
-        with tempfile.TemporaryDirectory() as tmp:
-            problems += check_auditwheel(wheel, name, Path(tmp))
-        sdists[backend], wheels[backend] = sdist_package(sdist, name), wheel_package(wheel, name)
+        found, pair = check_folder(dist / backend, name)
+        problems += found
+        if pair:
+            sdists[backend], wheels[backend] = sdist_package(pair[0], name), wheel_package(pair[1], name)
     if len(sdists) > 1:
         problems += same_packages("sdist", sdists)
         problems += same_packages("wheel", wheels)
     for v in of_abi(ABI3):
-        if not (found := sorted((dist / v.folder).glob(f"{v.name}-*"))):
+        if not (dist / v.folder).is_dir():
             print(f"dist/{v.folder}/: nothing built (nox -s build_abi3), not checked")
             continue
-        if run("twine", "--no-color", "check", "--strict", *map(str, found)).returncode != 0:
-            problems.append(f"{v.label}: twine check failed")
-        if run("abi3audit", "--strict", "--verbose", *(str(p) for p in found if p.suffix == ".whl")).returncode != 0:
+        found, pair = check_folder(dist / v.folder, v.name)
+        problems += found
+        if pair and run("abi3audit", "--strict", "--verbose", str(pair[1])).returncode != 0:
             problems.append(f"{v.label}: abi3audit found symbols outside the stable ABI")
     for problem in problems:
         print(f"FAILED {problem}", file=sys.stderr)

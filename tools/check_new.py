@@ -174,7 +174,7 @@ numpy = declare_dependency(
 def numpy_cmake(project: Path) -> None:
     """CMakeLists.txt: FindPython's NumPy component, its target and the define, for every module."""
     cmake = project / "CMakeLists.txt"
-    python = _line(cmake, r"find_package\(Python .*Development\.Module\)")
+    python = _line(cmake, r"find_package\(Python .*Development\.Module.*\)")
     _replace(cmake, python, f"{python[:-1]} NumPy)")
     options = _line(cmake, r"  target_compile_options\(\$\{name\} PRIVATE .*\)")
     _replace(

@@ -71,7 +71,7 @@ class ParallelBuildExt(BuildExt):
 # Arguments that make meson-python's and scikit-build-core's build tool (ninja) run one job at a time.
 ONE_JOB = {"meson": ["-Ccompile-args=-j1"], "cmake": ["-Cbuild.tool-args=-j1"]}
 # Tools a no-isolation editable install needs besides the template's build requirements.
-DEV_TOOLS = {"setuptools": [], "meson": ["ninja"], "cmake": ["ninja", "cmake>=3.20"]}
+DEV_TOOLS = {"setuptools": [], "meson": ["ninja"], "cmake": ["ninja", "cmake>=3.26"]}
 # First guesses of a build's seconds, for the estimate of the time left only (then measured times take over).
 GUESS_FIXED, GUESS_PER_MODULE = {"setuptools": 5.0, "meson": 10.0, "cmake": 5.0}, 3.0
 

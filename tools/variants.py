@@ -29,16 +29,22 @@ OPENMP_SWITCH = {
 }
 
 
+def _named(switch: tuple[list[str], dict[str, str]], name: str) -> tuple[list[str], dict[str, str]]:
+    """A switch's arguments, and its environment with {NAME} filled in."""
+    args, env = switch
+    return list(args), {key.format(NAME=name.upper()): value for key, value in env.items()}
+
+
 def openmp_switch(backend: str, name: str, state: str) -> tuple[list[str], dict[str, str]]:
     """Arguments for `python -m build` and environment that set OpenMP `state` (on/off)."""
-    args, env = OPENMP_SWITCH[backend][state]
-    return list(args), {key.format(NAME=name.upper()): value for key, value in env.items()}
+    return _named(OPENMP_SWITCH[backend][state], name)
 
 
 # How each template builds one abi3 wheel (the Limited API of CPython
 # ABI3_FLOOR, so the wheel installs there and on every later CPython) instead
 # of one wheel for the Python that builds it. The build must run on that
-# Python: meson and Cython refuse a Limited API newer than the interpreter.
+# Python: meson and Cython's C refuse a Limited API newer than the
+# interpreter, and a newer one would tag the wheel for itself (cp313-abi3).
 ABI3_FLOOR = "3.12"
 LIMITED_API_SWITCH = {
     "setuptools": ([], {"{NAME}_LIMITED_API": ABI3_FLOOR}),
@@ -80,8 +86,7 @@ LIMITED_API_LINES = {
 
 def limited_api_switch(backend: str, name: str) -> tuple[list[str], dict[str, str]]:
     """Arguments for `python -m build` and environment that make `backend` build one abi3 wheel."""
-    args, env = LIMITED_API_SWITCH[backend]
-    return list(args), {key.format(NAME=name.upper()): value for key, value in env.items()}
+    return _named(LIMITED_API_SWITCH[backend], name)
 
 
 # "default": the C compiler each backend finds by itself (setuptools:
@@ -115,11 +120,6 @@ class Variant:
         return "_".join(parts)
 
     @property
-    def python(self) -> str | None:
-        """The Python version that must build this variant, if one must: the abi3 floor."""
-        return ABI3_FLOOR if self.abi == ABI3 else None
-
-    @property
     def name(self) -> str:
         """The import and distribution name: mathcore_meson_clang."""
         return f"{PLACEHOLDER}_{self.label}"
@@ -136,6 +136,11 @@ class Variant:
             abi_args, abi_env = limited_api_switch(self.backend, self.name)
             args, env = [*args, *abi_args], {**env, **abi_env}
         return [*args, *self.args], {**self.env, **env}
+
+    def switches(self) -> str:
+        """The settings as one would type them: KEY=VALUE ... then the arguments."""
+        args, env = self.settings()
+        return " ".join([*(f"{key}={value}" for key, value in env.items()), *args])
 
     def wheels(self, root: Path) -> list[Path]:
         """The wheels that a build of this variant left under root/dist/<folder>/."""
