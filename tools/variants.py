@@ -75,6 +75,7 @@ LIMITED_API_LINES = {
         "pyproject.toml: limited-api = true",
     ),
     "cmake": (
+        "CMakeLists.txt: cmake_minimum_required(VERSION 3.26...4.0)",
         "CMakeLists.txt: find_package(Python REQUIRED COMPONENTS Interpreter Development.Module ${SKBUILD_SABI_COMPONENT})",
         "CMakeLists.txt: if(SKBUILD_SABI_VERSION)",
         "CMakeLists.txt:   set(use_sabi USE_SABI ${SKBUILD_SABI_VERSION})",
