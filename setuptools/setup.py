@@ -1,7 +1,8 @@
 """Build the Cython extension; all metadata lives in pyproject.toml.
 
-setuptools has no build options of its own, so the OpenMP switch is an
-environment variable: MATHCORE_OPENMP=auto|on|off (default auto).
+setuptools has no build options of its own, so the switches are environment
+variables: MATHCORE_OPENMP=auto|on|off (default auto) and
+MATHCORE_LIMITED_API=3.12 (one abi3 wheel; default: one wheel per version).
 """
 
 import os
