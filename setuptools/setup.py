@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 from setuptools.errors import CompileError, LinkError
@@ -43,12 +44,12 @@ def links_with(compiler, flag):
 
 
 class BuildExt(build_ext):
-    def initialize_options(self):
-        super().initialize_options()
-        # With Cython installed, setuptools' build_ext is Cython's: it compiles
-        # the .pyx when building (not at sdist time); this puts the generated C
-        # under build/, never in src/ or the wheel.
-        self.cython_c_in_temp = True
+    def finalize_options(self):
+        super().finalize_options()
+        # Compile the modules' C on every core, as ninja does for meson and
+        # CMake; `build_ext -j N` (or [tool.distutils.build_ext] parallel) wins.
+        if self.parallel is None:
+            self.parallel = os.cpu_count() or 1
 
     # setuptools cannot detect OpenMP, and Apple clang has no -fopenmp, so
     # try the compiler once here instead of failing in the middle of the build.
@@ -72,6 +73,13 @@ class BuildExt(build_ext):
             if LIMITED_API:
                 ext.py_limited_api = True
                 ext.define_macros.append(("Py_LIMITED_API", f"0x03{int(LIMITED_API[2:]):02X}0000"))
+        # Translate every .pyx to C first, in worker processes: Cython's
+        # compiler is not made to run in threads (cython/cython#7997), and
+        # distutils compiles the C in threads. The C goes under build/, never
+        # into src/ or the wheel.
+        translated = cythonize(self.extensions, build_dir=self.build_temp, nthreads=self.parallel, force=self.force)
+        for ext, c_ext in zip(self.extensions, translated):
+            ext.sources = c_ext.sources
         super().build_extensions()
 
 

@@ -8,27 +8,22 @@ modules: the core's `_core.pyx` and N-1 copies of it, `_core_1.pyx` ...
 in a shuffled order in every repetition (medians reported):
 
 - a clean wheel build, the user's path: `uv build --wheel`, isolated (as in
-  compare); setuptools also with its extensions built in parallel (below), and
-  meson-python and scikit-build-core also with one compile job (-j1) at the
-  smallest and largest N, to measure their parallel efficiency;
+  compare); each backend also with one compile job (-j1) at the smallest and
+  largest N, to measure its parallel efficiency;
 - the edit loop: after an edit to one .pyx, the time until the next import
   sees it, in each backend's development setup (an editable install in a
   virtual environment of its own);
 - the import of the package with nothing changed, in the same setups.
 
-setuptools in parallel: distutils' `build_ext --parallel` runs
-`build_extension` in a thread pool, and with Cython installed that is
-Cython's, which runs the Cython compiler inside it, in several threads at
-once: Cython does not support that (see --help). The measured variant
-translates every .pyx first, with cythonize's own worker processes, then
-compiles the C in parallel: `SAFE_PARALLEL` below, added to a rendered copy.
+setuptools in parallel: the template's setup.py translates every .pyx first,
+with cythonize's worker processes, then lets distutils compile the C in its
+thread pool, one job per core (see --help for why not Cython in threads).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import sys
@@ -41,35 +36,10 @@ from tools import steps
 from tools.measure import StepFailed, Task, command_line, interleave, md_table, median, run, workdir, write_report
 from tools.render import BACKENDS, ROOT
 
-# The setuptools variant with parallel compilation: a BuildExt that cythonizes
-# every module first, in worker processes (cythonize's nthreads), before
-# distutils compiles the C files in its thread pool.
-SAFE_PARALLEL = '''
-import os  # (setup.py has it today; the copy must not depend on that)
-
-
-class ParallelBuildExt(BuildExt):
-    """Translate every .pyx first (in processes), then compile the C on all cores (threads)."""
-
-    def finalize_options(self):
-        super().finalize_options()
-        if self.parallel is None or self.parallel is True:  # build_ext -j N still wins
-            self.parallel = os.cpu_count() or 1
-
-    def build_extensions(self):
-        from Cython.Build import cythonize
-
-        # Cython's compiler does not support threads: translate every .pyx here,
-        # in worker processes, so that distutils' threads below compile C only.
-        c_exts = cythonize(self.extensions, build_dir=self.build_temp, nthreads=self.parallel, force=self.force)
-        for ext, c_ext in zip(self.extensions, c_exts):
-            ext.sources = c_ext.sources
-        super().build_extensions()
-
-
-'''
 # Arguments that make meson-python's and scikit-build-core's build tool (ninja) run one job at a time.
 ONE_JOB = {"meson": ["-Ccompile-args=-j1"], "cmake": ["-Cbuild.tool-args=-j1"]}
+# ... and setuptools' build_ext, through its table in pyproject.toml (which setuptools calls experimental).
+ONE_JOB_SETUPTOOLS = "\n[tool.distutils.build_ext]\nparallel = 1\n"
 # Tools a no-isolation editable install needs besides the template's build requirements.
 DEV_TOOLS = {"setuptools": [], "meson": ["ninja"], "cmake": ["ninja", "cmake>=3.26"]}
 # First guesses of a build's seconds, for the estimate of the time left only (then measured times take over).
@@ -78,34 +48,24 @@ GUESS_FIXED, GUESS_PER_MODULE = {"setuptools": 5.0, "meson": 10.0, "cmake": 5.0}
 
 @dataclass
 class Variant:
-    """One way of building a wheel: a backend, frontend arguments, and whether setup.py gets SAFE_PARALLEL."""
+    """One way of building a wheel: a backend, frontend arguments, and text to add to pyproject.toml."""
 
     name: str
     backend: str
     args: list[str] = field(default_factory=list)
-    parallel_setuptools: bool = False
+    pyproject_extra: str = ""
     serial: str | None = None  # the variant that builds the same with one job, for the parallel efficiency
 
 
 VARIANTS = [
-    Variant("setuptools", "setuptools"),
-    Variant("setuptools parallel", "setuptools", parallel_setuptools=True, serial="setuptools"),
+    Variant("setuptools", "setuptools", serial="setuptools -j1"),
     Variant("meson", "meson", serial="meson -j1"),
     Variant("cmake", "cmake", serial="cmake -j1"),
 ]
-ONE_JOB_VARIANTS = [Variant(f"{b} -j1", b, ONE_JOB[b]) for b in ("meson", "cmake")]
-
-
-def add_safe_parallel(project: Path) -> None:
-    """Make a rendered setuptools project build its extensions in parallel, Cython outside the threads."""
-    setup_py = project / "setup.py"
-    text = setup_py.read_text(encoding="utf-8")
-    anchor = re.search(r"^(# .*\n)*MODULES = ", text, re.MULTILINE)
-    if anchor is None or 'cmdclass={"build_ext": BuildExt}' not in text:
-        msg = f"{setup_py} has changed: update SAFE_PARALLEL's anchors in tools/scale.py"
-        raise StepFailed(msg)
-    text = text[: anchor.start()] + SAFE_PARALLEL.lstrip("\n") + text[anchor.start() :]
-    setup_py.write_text(text.replace('{"build_ext": BuildExt}', '{"build_ext": ParallelBuildExt}'), encoding="utf-8")
+ONE_JOB_VARIANTS = [
+    Variant("setuptools -j1", "setuptools", pyproject_extra=ONE_JOB_SETUPTOOLS),
+    *(Variant(f"{b} -j1", b, ONE_JOB[b]) for b in ("meson", "cmake")),
+]
 
 
 def package_name(backend: str, n: int) -> str:
@@ -170,8 +130,9 @@ def wheel_task(variant: Variant, n: int, work: Path, libs: dict) -> Task:
     def build() -> float:
         project = steps.fresh(variant.backend, work, package_name(variant.backend, n), modules=n)
         try:
-            if variant.parallel_setuptools:
-                add_safe_parallel(project)
+            if variant.pyproject_extra:
+                with (project / "pyproject.toml").open("a", encoding="utf-8") as f:
+                    f.write(variant.pyproject_extra)
             out = project / "wheel-out"
             seconds = steps.build_wheel(sys.executable, project, out, args=variant.args)
             if (variant.name, n) not in libs:
@@ -317,9 +278,6 @@ def analyse(data: dict, cores: int) -> dict:
         "efficiency": efficiency(wheel, cores),
         "ranking_changes": {
             "wheel (backends)": ranking_changes(wheel, backends),
-            "wheel (setuptools parallel instead of setuptools)": ranking_changes(
-                wheel, ["setuptools parallel", "meson", "cmake"]
-            ),
             "edit": ranking_changes(data["edit"], backends),
             "import": ranking_changes(data["import"], backends),
         },
@@ -433,8 +391,8 @@ marginal cost (t(N) - t(N₀)) / (N - N₀), N₀ = {counts[0]}. Lower is better
 
 ## Clean wheel build, `uv build --wheel` (isolated), seconds
 
-"setuptools parallel" is the template plus `ParallelBuildExt` (tools/scale.py, `SAFE_PARALLEL`): every .pyx is
-cythonized first in cythonize's worker processes, then distutils compiles the C in its thread pool, one job per core.
+Every backend builds its modules on all cores: meson-python and scikit-build-core through ninja, setuptools through
+the template's setup.py (every .pyx cythonized first in worker processes, then the C compiled in distutils' threads).
 
 {series_table(data["wheel"], wheel_names + [v.name for v in ONE_JOB_VARIANTS if v.name in data["wheel"]], counts, True)}
 
@@ -462,8 +420,8 @@ First editable install (a full development build, measured once): {
 
 Speedup over the same build with one compile job, divided by the cores: "marginal" from the seconds per module
 between the smallest and largest N (the part that can run in parallel), "whole build" from the total at the largest
-N. meson-python and scikit-build-core one job: `-Ccompile-args=-j1`, `-Cbuild.tool-args=-j1` (ninja -j1);
-setuptools parallel against the plain template (one extension at a time). Above 100% means the noise is larger
+N. One job: `-Ccompile-args=-j1` and `-Cbuild.tool-args=-j1` (ninja -j1) for meson-python and scikit-build-core,
+`[tool.distutils.build_ext] parallel = 1` in pyproject.toml for setuptools. Above 100% means the noise is larger
 than the effect: more repetitions, a larger N or a quieter machine.
 
 {eff if derived["efficiency"] else "Needs two N or more."}
@@ -498,7 +456,7 @@ def chart(report: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     data = report["data"]
-    colors = {"setuptools": "#4c72b0", "setuptools parallel": "#8172b3", "meson": "#dd8452", "cmake": "#55a868"}
+    colors = {"setuptools": "#4c72b0", "meson": "#dd8452", "cmake": "#55a868"}
     panels = [
         ("wheel", "clean wheel build (uv, isolated)"),
         ("edit", "edit one .pyx → import sees it"),
@@ -529,13 +487,11 @@ def chart(report: dict, path: Path) -> None:
 
 
 HELP_PARALLEL = """\
-setuptools' parallel build: distutils' build_ext has --parallel/-j (Python 3.5+); under PEP 517 it can be set by
-  [tool.distutils.build_ext] parallel = true   in pyproject.toml (setuptools calls this table experimental), or
-  -C--build-option="build_ext -j2"              (a second setup.py command whose options build_ext takes), or
-  a default in setup.py's BuildExt (finalize_options: self.parallel = os.cpu_count()).
-All three run build_extension in a ThreadPoolExecutor; with Cython installed build_extension is Cython's and
-cythonizes inside it, so Cython's compiler runs in several threads at once, which its maintainers say it does not
-account for (cython/cython#7997). The variant measured here cythonizes first, in processes, then compiles in threads.
+setuptools' parallel build: distutils' build_ext has --parallel/-j, which runs build_extension in a thread pool.
+With Cython installed build_extension is Cython's and cythonizes inside it, so Cython's compiler would run in
+several threads at once, which its maintainers say it does not account for (cython/cython#7997). The template's
+setup.py therefore cythonizes every module first, in processes, then compiles the C in threads, one job per core
+by default; `[tool.distutils.build_ext] parallel = N` in pyproject.toml (experimental in setuptools) sets another.
 """
 
 
