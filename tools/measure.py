@@ -155,9 +155,18 @@ def write_report(out: Path, stem: str, data: dict, markdown: str) -> Path:
     """Write <out>/<stem>.json and <out>/<stem>.md; return the .json path."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{stem}.json"
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(_str_keys(data), indent=2) + "\n", encoding="utf-8")
     (out / f"{stem}.md").write_text(markdown, encoding="utf-8")
     return path
+
+
+def _str_keys(value: Any) -> Any:
+    """`value` with every dict key a string: JSON has only string keys (scale keys some by N, or by (name, N))."""
+    if isinstance(value, dict):
+        return {str(k): _str_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_str_keys(v) for v in value]
+    return value
 
 
 def report(stem: str, measure: Callable[[Any], dict], markdown: Callable[[dict], str], args: Any) -> tuple[dict, Path]:

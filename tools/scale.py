@@ -33,7 +33,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from tools import steps
-from tools.measure import StepFailed, Task, command_line, interleave, md_table, median, run, workdir, write_report
+from tools.measure import Task, command_line, interleave, md_table, median, report, run, workdir
 from tools.render import BACKENDS, ROOT
 
 # Arguments that make meson-python's and scikit-build-core's build tool (ninja) run one job at a time.
@@ -524,41 +524,27 @@ def main(argv: list[str] | None = None) -> None:
     from tools.bench import machine
 
     cores = os.cpu_count() or 1
-    info = machine(cores)
-    t0 = time.perf_counter()
-    try:
+
+    def measured(args: argparse.Namespace) -> dict:
+        info = machine(cores)
+        t0 = time.perf_counter()
         data = measure(args)
-    except StepFailed as exc:
-        sys.exit(str(exc))
-    except KeyboardInterrupt:
-        print("interrupted: stopped, temporary folders removed", file=sys.stderr)
-        sys.exit(130)
-    info["load_average_after"] = machine(cores)["load_average"]
-    report = {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "command": command_line("scale", sys.argv[1:] if argv is None else argv),
-        "modules": args.modules,
-        "reps": args.reps,
-        "duration_s": time.perf_counter() - t0,
-        "machine": info,
-        "tools": steps.tool_versions(sys.executable),
-        "data": data,
-        "derived": analyse(data, cores),
-    }
-    md = markdown(report)
-    json_path = write_report(args.out, "scale", _json_keys(report), md)
-    chart(report, args.out / "scale.png")
-    print(md)
+        info["load_average_after"] = machine(cores)["load_average"]
+        return {
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "command": command_line("scale", sys.argv[1:] if argv is None else argv),
+            "modules": args.modules,
+            "reps": args.reps,
+            "duration_s": time.perf_counter() - t0,
+            "machine": info,
+            "tools": steps.tool_versions(sys.executable),
+            "data": data,
+            "derived": analyse(data, cores),
+        }
+
+    data, json_path = report("scale", measured, markdown, args)
+    chart(data, args.out / "scale.png")
     print(f"wrote {json_path}, scale.md and scale.png")
-
-
-def _json_keys(value):
-    """The report with every dict key a string (JSON has no integer keys)."""
-    if isinstance(value, dict):
-        return {str(k): _json_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_keys(v) for v in value]
-    return value
 
 
 if __name__ == "__main__":
