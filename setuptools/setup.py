@@ -85,7 +85,7 @@ class BuildExt(build_ext):
 
 # Every compiled module, once: adding one is adding its .pyx and its name here.
 # build_extensions() above gives each the same flags and OpenMP.
-MODULES = ["_core"]
+MODULES = ["_core", "_kernels"]
 
 setup(
     ext_modules=[Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"]) for name in MODULES],

@@ -1,8 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 # cython: freethreading_compatible=True
-"""GIL-free kernels: the sum of sqrt((pos - 1e6)**2) for pos in start+1 ... num.
+"""GIL-free sums of sqrt((pos - 1e6)**2) for pos in start+1 ... num: the public functions.
 
-Semantics, argument checks and error messages are those of `mathcore.twin`.
+Semantics, argument checks and error messages are those of `mathcore.twin`;
+the loop itself, compiled for this CPU, comes from `_kernels` (a cimport).
 Every loop runs in chunks with the GIL released; between chunks it takes
 the GIL back for a moment to let Ctrl-C and a stop flag through.
 """
@@ -12,16 +13,17 @@ import os
 from cpython.exc cimport PyErr_CheckSignals
 from cython.parallel cimport prange
 
+from ._kernels cimport block_sum, max_threads
+
+from ._kernels import KERNEL, KERNELS
 from .twin import _as_bound, _as_workers, _default_workers, _run_threaded
 
 cdef extern from *:
     """
     #ifdef _OPENMP
-    #include <omp.h>
     #define MATHCORE_OPENMP _OPENMP
     #else
     #define MATHCORE_OPENMP 0
-    static int omp_get_max_threads(void) { return 1; }
     #endif
     #ifdef Py_LIMITED_API
     #define MATHCORE_LIMITED_API Py_LIMITED_API
@@ -53,66 +55,14 @@ cdef extern from *:
     #else
     #define MATHCORE_AVX2 0
     #endif
-
-    /* The hot loop: the sum of sqrt(t * t) for t = x, x + 1, ..., n terms.
-       Eight independent partial sums let the compiler keep eight square
-       roots in flight (SIMD) without reordering any one floating-point sum.
-       Counting in doubles avoids an int64 -> double conversion per term,
-       which x86-64 cannot vectorize without AVX-512. */
-    #include <math.h>
-    #if defined(__GNUC__)
-    #define MATHCORE_INLINE static inline __attribute__((always_inline))
-    #else
-    #define MATHCORE_INLINE static inline
-    #endif
-    MATHCORE_INLINE double mathcore_sum_body(double x, long long n) {
-        double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, total = 0.0;
-        for (long long i = 0; i < n / 8; i++, x += 8.0)
-            for (int k = 0; k < 8; k++)
-                acc[k] += sqrt((x + k) * (x + k));
-        for (long long i = 0; i < n % 8; i++, x += 1.0)
-            total += sqrt(x * x);
-        for (int k = 0; k < 8; k++)
-            total += acc[k];
-        return total;
-    }
-
-    /* Runtime dispatch: the same loop compiled twice, for the baseline of the
-       wheel's platform and, on x86-64 with gcc or clang, for AVX2 and FMA
-       (x86-64-v3: four square roots per instruction instead of two). Only
-       this one function carries AVX2 code, and it runs only after the CPU
-       said yes (mathcore_cpu_has_avx2), so the wheel still imports and runs
-       on a CPU without AVX2. MSVC and other architectures get the baseline. */
-    typedef double (*mathcore_kernel)(double, long long);
-    static double mathcore_sum_baseline(double x, long long n) { return mathcore_sum_body(x, n); }
-    #if defined(__GNUC__) && defined(__x86_64__)
-    #define MATHCORE_DISPATCH 1
-    __attribute__((target("avx2,fma")))
-    static double mathcore_sum_avx2(double x, long long n) { return mathcore_sum_body(x, n); }
-    static int mathcore_cpu_has_avx2(void) {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    #else
-    #define MATHCORE_DISPATCH 0
-    #define mathcore_sum_avx2 mathcore_sum_baseline
-    static int mathcore_cpu_has_avx2(void) { return 0; }
-    #endif
     """
-    int omp_get_max_threads() noexcept nogil
     const int MATHCORE_OPENMP
     const char *MATHCORE_COMPILER
     const long MATHCORE_LIMITED_API
     const int MATHCORE_OPTIMIZE, MATHCORE_NO_MATH_ERRNO, MATHCORE_FAST_MATH, MATHCORE_AVX2
     const long CYTHON_HEX_VERSION
-    ctypedef double (*mathcore_kernel)(double, long long) noexcept nogil
-    double mathcore_sum_baseline(double, long long) noexcept nogil
-    double mathcore_sum_avx2(double, long long) noexcept nogil
-    int mathcore_cpu_has_avx2() noexcept nogil
-    const int MATHCORE_DISPATCH
 
 cdef enum:
-    CENTER = 1_000_000
     # Terms per block: the unit of work one OpenMP thread takes at a time.
     BLOCK = 1 << 14
     # Terms per GIL-free stretch (5-25 ms): long enough that taking the GIL
@@ -121,38 +71,10 @@ cdef enum:
     CHUNK = 1 << 24
 
 
-cdef mathcore_kernel _kernel = mathcore_sum_baseline
-
-
-def _choose_kernel():
-    """The kernel for this CPU, unless MATHCORE_KERNEL=baseline asks for the portable one."""
-    global _kernel
-    asked = os.environ.get("MATHCORE_KERNEL", "auto")
-    if asked not in ("auto", "baseline"):
-        raise ValueError(f"MATHCORE_KERNEL must be auto or baseline, not {asked!r}")
-    if asked == "auto" and MATHCORE_DISPATCH and mathcore_cpu_has_avx2():
-        _kernel = mathcore_sum_avx2
-        return "avx2"
-    _kernel = mathcore_sum_baseline
-    return "baseline"
-
-
-_KERNEL = _choose_kernel()
-
-
-cdef double _block(long long start, long long num) noexcept nogil:
-    """Sum of the terms for pos in start+1 ... num, num - start <= BLOCK."""
-    # The counter is exact while |pos - 1e6| <= 2**53; only a range within 1e6
-    # of the -2**53 bound goes past it, where terms are rounded as the
-    # n * 2**-53 bound allows. A call through a pointer is never inlined into
-    # prange's outlined body, where gcc was seen to lose the SIMD square root.
-    return _kernel(<double>(start + 1 - CENTER), num - start)
-
-
 cdef double _serial(long long start, long long num) noexcept nogil:
     cdef double total = 0.0
     while start < num:
-        total += _block(start, min(start + BLOCK, num))
+        total += block_sum(start, min(start + BLOCK, num))
         start += BLOCK
     return total
 
@@ -162,7 +84,10 @@ cdef double _parallel(long long start, long long num, int workers) noexcept nogi
     cdef double total = 0.0
     for b in prange(nblocks, num_threads=workers, schedule="static"):
         lo = start + b * BLOCK
-        total += _block(lo, min(lo + BLOCK, num))
+        # block_sum comes through _kernels' table of function pointers, so it
+        # is never inlined into prange's outlined body, where gcc was seen to
+        # lose the SIMD square root.
+        total += block_sum(lo, min(lo + BLOCK, num))
     return total
 
 
@@ -188,7 +113,7 @@ def do_math(start=0, num=10):
 
 def _openmp_default():
     """OpenMP's default team size: OMP_NUM_THREADS, threadpoolctl's limit, else the cores."""
-    return omp_get_max_threads() if MATHCORE_OPENMP else _default_workers()
+    return max_threads() if MATHCORE_OPENMP else _default_workers()
 
 
 # GNU libgomp's thread pool does not survive fork(): in the child, the next
@@ -277,11 +202,11 @@ def build_info():
         "backend": backend,
         "openmp": MATHCORE_OPENMP != 0,
         "openmp_version": MATHCORE_OPENMP,
-        "openmp_threads": omp_get_max_threads(),
+        "openmp_threads": max_threads(),
         "default_workers": _as_workers(None, _openmp_default),
         "parallel_runner": ("threads" if _forked else "openmp") if MATHCORE_OPENMP else "serial",
-        "kernel": _KERNEL,
-        "kernels": ["baseline", "avx2"] if MATHCORE_DISPATCH else ["baseline"],
+        "kernel": KERNEL,
+        "kernels": list(KERNELS),
         "limited_api": f"{limited >> 24}.{(limited >> 16) & 0xFF}" if limited else None,
         "cython": f"{v >> 24}.{(v >> 16) & 0xFF}.{(v >> 8) & 0xFF}",
         "compiler": MATHCORE_COMPILER.decode(),

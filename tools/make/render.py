@@ -1,7 +1,7 @@
 """Render a backend template plus the shared core into a standalone project.
 
-One step serves both the comparison builds (`build/<backend>`, package
-`mathcore_<backend>`) and `nox -s new` (a user's project, any name).
+One step serves both the comparison builds (`build/<folder>`, package
+`mathcore_<label>`) and `nox -s new` (a user's project, any name).
 """
 
 from __future__ import annotations
@@ -13,16 +13,12 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PLACEHOLDER = "mathcore"
-BACKENDS = ("setuptools", "meson", "cmake")
+from tools.spec.backends import PLACEHOLDER
+from tools.spec.backends import backend as backend_of
+
+ROOT = Path(__file__).resolve().parents[2]
 # What a checkout of shared/ may hold after someone compiled it in place.
 _NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.c", "*.so", "*.pyd", "*.html")
-
-
-def variant(backend: str) -> str:
-    """Import name of the comparison build of `backend`: mathcore_<backend>."""
-    return f"{PLACEHOLDER}_{backend}"
 
 
 def check_name(name: str) -> None:
@@ -41,15 +37,14 @@ def check_name(name: str) -> None:
         raise ValueError(msg)
 
 
-def _rename(text: str, name: str) -> str:
+def rename(text: str, name: str) -> str:
+    """`text` with the placeholder package name replaced by `name` (and its upper-case form)."""
     return text.replace(PLACEHOLDER, name).replace(PLACEHOLDER.upper(), name.upper())
 
 
-def render(backend: str, dest: Path, name: str, *, git: bool = True) -> Path:
+def render(backend_name: str, dest: Path, name: str, *, git: bool = True) -> Path:
     """Write `backend`'s template and the core, renamed to `name`, into an empty `dest`."""
-    if backend not in BACKENDS:
-        msg = f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}"
-        raise ValueError(msg)
+    backend = backend_of(backend_name).name
     check_name(name)
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
@@ -60,7 +55,7 @@ def render(backend: str, dest: Path, name: str, *, git: bool = True) -> Path:
     shutil.copy2(ROOT / "LICENSE", dest / "LICENSE")
     for path in sorted(dest.rglob("*")):
         if path.is_file():
-            path.write_text(_rename(path.read_text(encoding="utf-8"), name), encoding="utf-8")
+            path.write_text(rename(path.read_text(encoding="utf-8"), name), encoding="utf-8")
     if git:
         commit(dest, f"Start {name} from the {backend} template")
     return dest
@@ -87,29 +82,15 @@ def commit(dest: Path, message: str, paths: Sequence[str] = (".",)) -> None:
         run(*who, "commit", "--quiet", "--no-verify", "-m", message)
 
 
-# Where each template lists its compiled modules: the build file, and the line
-# that holds the list. `add_modules` appends to it, as a user would by hand.
-_MODULE_LISTS = {
-    "setuptools": ("setup.py", re.compile(r"^(MODULES = \[)(.*)(\])$", re.MULTILINE), '"{}"', ", "),
-    "meson": ("meson.build", re.compile(r"^(modules = \[)(.*)(\])$", re.MULTILINE), "'{}'", ", "),
-    "cmake": ("CMakeLists.txt", re.compile(r"^(set\(MODULES )(.*)(\))$", re.MULTILINE), "{}", " "),
-}
-
-
 def modules(project: Path, backend: str) -> list[str]:
     """The compiled modules that a rendered project's build file lists."""
-    file, pattern, _, sep = _MODULE_LISTS[backend]
-    match = pattern.search((Path(project) / file).read_text(encoding="utf-8"))
-    if match is None:
-        msg = f"{file} of {project} has no module list"
-        raise ValueError(msg)
-    return [item.strip().strip("'\"") for item in match.group(2).split(sep.strip() or None) if item.strip()]
+    listing = backend_of(backend).modules
+    return listing.read((Path(project) / listing.file).read_text(encoding="utf-8"))
 
 
 def add_modules(project: Path, backend: str, names: Sequence[str]) -> None:
-    """Add `names` to the module list of a rendered project (each needs src/<package>/<name>.pyx)."""
-    file, pattern, quote, sep = _MODULE_LISTS[backend]
-    path = Path(project) / file
+    """Add `names` to the module list of a rendered project (each needs src/<package>/<name>.pyx), as a user would."""
+    listing = backend_of(backend).modules
+    path = Path(project) / listing.file
     text = path.read_text(encoding="utf-8")
-    items = sep.join(quote.format(name) for name in [*modules(project, backend), *names])
-    path.write_text(pattern.sub(lambda m: f"{m.group(1)}{items}{m.group(3)}", text, count=1), encoding="utf-8")
+    path.write_text(listing.write(text, [*listing.read(text), *names]), encoding="utf-8")

@@ -1,0 +1,263 @@
+"""Build a rendered project into an sdist and wheels; the one builder every session and instrument calls.
+
+    python -m tools.make.build LABEL [LABEL ...] [--root DIR] [--python PY] [-- FRONTEND ARGS]
+
+renders each variant's template (tools/spec/variants.py) into
+<root>/build/<folder>/ as `mathcore_<label>`, builds its sdist, then a wheel
+from that sdist, into the variant's dist folder, and lists what it wrote.
+Building the wheel from the sdist makes a file missing from the sdist fail
+here, not on a user's machine.
+
+A build that fails for want of a C compiler, of Python's headers or of an
+OpenMP that was asked for ends in a long backend traceback; `build` then
+probes the toolchain the way the backends use it and raises BuildFailed
+with what is missing and what to do (the command line prints it last).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from tools.make.render import ROOT, render
+from tools.spec.backends import BACKENDS
+from tools.spec.backends import backend as backend_of
+from tools.spec.variants import Variant, by_label
+
+
+class StepFailed(RuntimeError):
+    """A command failed; the message holds the command and the tail of its output."""
+
+
+class BuildFailed(StepFailed):
+    """A build failed; the message says what the toolchain lacks, where that can be found out."""
+
+
+def run(cmd: Sequence[str], cwd: Path | None = None, env: Mapping[str, str] | None = None) -> tuple[float, str]:
+    """Run `cmd`; return its wall time and its output (stdout + stderr); raise StepFailed if it fails."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(list(map(str, cmd)), cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode:
+        msg = f"failed ({proc.returncode}): {shlex.join(map(str, cmd))}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+        raise StepFailed(msg)
+    return elapsed, proc.stdout + proc.stderr
+
+
+def uv() -> str:
+    """The uv executable, or stop with what to install."""
+    found = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
+    if not found:
+        sys.exit("uv is not installed in this environment")
+    return found
+
+
+def build(
+    project: Path,
+    out: Path,
+    *,
+    python: str = sys.executable,
+    frontend: str = "build",
+    sdist: bool = True,
+    isolated: bool = True,
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    echo: bool = False,
+) -> float:
+    """Build `project` into `out`; return the wall time.
+
+    frontend "build" (`python -m build` with uv installing, what the sessions
+    use), "uv" (`uv build`, what users get) or "pip" (`pip wheel`); sdist:
+    the sdist first, then the wheel from it (pip builds wheels only); echo:
+    the build's output goes to the terminal instead of being kept.
+    """
+    no_isolation = [] if isolated else ["--no-build-isolation"]
+    if frontend == "build":
+        kind = [] if sdist else ["--wheel"]
+        cmd = [python, "-m", "build", "--installer=uv", *kind, *no_isolation, "--outdir", str(out), str(project)]
+    elif frontend == "uv":
+        kind = [] if sdist else ["--wheel"]
+        cmd = [uv(), "build", *kind, "--python", python, *no_isolation, "-o", str(out), str(project)]
+    elif frontend == "pip" and not sdist:
+        cmd = [python, "-m", "pip", "wheel", "--no-deps", *no_isolation, "-w", str(out), str(project)]
+    else:
+        msg = f"unknown frontend {frontend!r} (or pip asked for an sdist)"
+        raise ValueError(msg)
+    cmd += args
+    environ = {**os.environ, **(env or {})}
+    t0 = time.perf_counter()
+    if echo:
+        failed = subprocess.run(cmd, env=environ, check=False).returncode != 0
+        output = ""
+    else:
+        done = subprocess.run(cmd, env=environ, capture_output=True, text=True, check=False)
+        failed, output = done.returncode != 0, done.stdout[-3000:] + done.stderr[-3000:]
+    elapsed = time.perf_counter() - t0
+    if failed:
+        raise BuildFailed(f"{output}{diagnose(project, args, environ, python)}")
+    return elapsed
+
+
+def build_variant(v: Variant, root: Path = ROOT, args: Sequence[str] = (), python: str = sys.executable) -> list[Path]:
+    """Render v into root/build/<folder>, then its sdist and a wheel from it into its dist folder; the files written."""
+    project, out = root / "build" / v.folder, v.dist(root)
+    for old in (project, out):
+        shutil.rmtree(old, ignore_errors=True)
+    render(v.backend, project, v.name)
+    v_args, v_env = v.settings()
+    if v_args or v_env:
+        print(f"{v.name}: {v.switches()}", flush=True)
+    build(project, out, python=python, args=[*v_args, *args], env=v_env, echo=True)
+    return sorted(out.iterdir())
+
+
+# --- what a failed build lacked -------------------------------------------------
+
+
+def _package(project: Path) -> tuple[str, str]:
+    """The backend and package name of a rendered project (from its build file and src/)."""
+    backend = next((b.name for b in BACKENDS.values() if (project / b.build_files[0]).exists()), "unknown")
+    packages = sorted(p.parent.name for p in project.glob("src/*/__init__.py"))
+    return backend, packages[0] if packages else project.name
+
+
+def _openmp_requested(backend: str, name: str, args: Sequence[str], environ: Mapping[str, str]) -> str | None:
+    """The switch that asked for OpenMP explicitly, if any (the registry's "on" switch, or CMAKE_ARGS)."""
+    if backend not in BACKENDS:
+        return None
+    on_args, on_env = backend_of(backend).openmp["on"].named(name)
+    for key, value in on_env.items():
+        if environ.get(key, "").lower() == value:
+            return f"{key}={value}"
+    for arg in [*args, *shlex.split(environ.get("CMAKE_ARGS", ""))]:
+        if arg in on_args or (backend == "cmake" and arg.upper().replace(":BOOL", "") == "-DOPENMP=ON"):
+            return arg
+    return None
+
+
+def _compiler(backend: str, environ: Mapping[str, str], default_cc: str | None) -> list[str] | None:
+    """The C compiler command the backend will run, or None when there is none."""
+    # All three backends take CC first; without it setuptools runs Python's
+    # own compiler (sysconfig CC), meson and CMake look for cc, gcc, clang.
+    if environ.get("CC"):
+        command = shlex.split(environ["CC"])
+    elif backend == "setuptools" and default_cc:
+        command = shlex.split(default_cc)
+    else:
+        command = next(([cc] for cc in ("cc", "gcc", "clang") if shutil.which(cc)), ["cc"])
+    return command if shutil.which(command[0]) else None
+
+
+def _try(command: list[str], source: str, *flags: str) -> str | None:
+    """Compile and link `source`: None on success, else the compiler's last line."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp, "probe.c")
+        src.write_text(source)
+        try:
+            done = subprocess.run(
+                [*command, str(src), "-o", str(Path(tmp, "probe")), *flags],
+                check=False,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+        except OSError as exc:
+            return str(exc)
+    lines = (done.stderr or done.stdout).strip().splitlines()
+    return None if done.returncode == 0 else (lines[-1] if lines else f"exit status {done.returncode}")
+
+
+def _python_facts(python: str) -> tuple[str, str | None]:
+    """Python's include directory and its configured C compiler (sysconfig), as the build's Python sees them."""
+    code = "import json, sysconfig; print(json.dumps([sysconfig.get_paths()['include'], sysconfig.get_config_var('CC')]))"
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False)
+    try:
+        include, cc = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return "", None
+    return include, cc
+
+
+def diagnose(project: Path, args: Sequence[str], environ: Mapping[str, str], python: str = sys.executable) -> str:
+    """A short account of what the failed build lacked, and what to do about it."""
+    backend, name = _package(Path(project))
+    if sys.platform == "win32":  # the probes below speak POSIX compilers
+        return f"building {name} failed: see the output above. A C compiler (Visual Studio Build Tools) is needed."
+    include, default_cc = _python_facts(python)
+    missing, todo = [], []
+    command = _compiler(backend, environ, default_cc)
+    cc = environ.get("CC") or "cc"
+    if command is None:
+        missing.append(
+            f"a C compiler: {cc!r} is not on PATH or not executable"
+            if environ.get("CC")
+            else "a C compiler: none of cc, gcc, clang is on PATH"
+        )
+        todo.append(
+            "install one (Debian/Ubuntu: apt-get install build-essential; Fedora: dnf install gcc; "
+            "macOS: xcode-select --install) or set CC to one; `cc --version` must answer"
+        )
+    elif error := _try(command, "int main(void) { return 0; }\n"):
+        missing.append(f"a working C compiler: {shlex.join(command)} cannot build a program ({error})")
+        todo.append(f"check `{shlex.join(command)} --version` and the compiler's installation, or set CC to another")
+    elif error := _try(command, "#include <Python.h>\nint main(void) { return 0; }\n", "-c", f"-I{include}"):
+        missing.append(f"Python's C headers: Python.h is not in {include} ({error})")
+        todo.append("install them (Debian/Ubuntu: apt-get install python3-dev; Fedora: dnf install python3-devel)")
+    elif (asked := _openmp_requested(backend, name, args, environ)) and (
+        error := _try(command, "#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n", "-fopenmp")
+    ):
+        off_args, off_env = backend_of(backend).openmp["off"].named(name)
+        off = " ".join([*(f"{k}={v}" for k, v in off_env.items()), "python -m build", *off_args])
+        missing.append(f"OpenMP, which {asked} requires: {shlex.join(command)} -fopenmp fails ({error})")
+        todo.append(
+            "install the compiler's OpenMP runtime (gcc: libgomp, Debian libgcc-*-dev; clang: libomp-dev; "
+            f"macOS: brew install libomp), or build without OpenMP: {off}"
+        )
+    if not missing:
+        return f"building {name} failed, and the C toolchain looks fine: the output above says why."
+    lines = [
+        f"building {name} failed for want of:",
+        *(f"  - {m}" for m in missing),
+        "what to do:",
+        *(f"  - {t}" for t in todo),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.make.build", description=__doc__.split("\n\n")[0], epilog="after --: frontend arguments"
+    )
+    parser.add_argument("labels", nargs="+", metavar="LABEL", help="variants to build (tools/spec/variants.py)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="where build/ and the dist folders go")
+    parser.add_argument("--python", default=sys.executable, help="the Python that builds (default: this one)")
+    args = parser.parse_args(argv)
+    try:
+        variants = [by_label(label) for label in args.labels]
+    except KeyError as error:
+        parser.error(str(error.args[0]))
+    for v in variants:
+        try:
+            written = build_variant(v, args.root, extra, args.python)
+        except BuildFailed as error:
+            print(error, file=sys.stderr)
+            return 1
+        for path in written:
+            print(f"built {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The three build backends, described once: every fact about a template that more than one tool needs.
+
+A backend is a template folder (setuptools/, meson/, cmake/) plus what the
+tools must know to build, switch, inspect and chart it: its build files,
+where it lists its compiled modules, its switches (OpenMP, abi3, one compile
+job), how its editable install rebuilds, and its colour in every chart.
+Nothing here runs anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+# The placeholder package name of the templates and the core (shared/mathcore/).
+PLACEHOLDER = "mathcore"
+# The oldest CPython whose Limited API the abi3 wheels target. The build must
+# run on that Python: meson and Cython's C refuse a Limited API newer than the
+# interpreter, and a newer one would tag the wheel for itself (cp313-abi3).
+ABI3_FLOOR = "3.12"
+_SPEC = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Switch:
+    """Build-frontend arguments and environment that turn one setting on; {NAME} in a key is the package, upper-cased."""
+
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def named(self, name: str) -> tuple[list[str], dict[str, str]]:
+        """The arguments, and the environment with {NAME} filled in for package `name`."""
+        return list(self.args), {key.format(NAME=name.upper()): value for key, value in self.env.items()}
+
+
+@dataclass(frozen=True)
+class ModuleList:
+    """Where a build file lists the compiled modules: one line, `pattern`'s middle group, items quoted and separated."""
+
+    file: str
+    pattern: re.Pattern[str]
+    quote: str
+    sep: str
+
+    def read(self, text: str) -> list[str]:
+        match = self.pattern.search(text)
+        if match is None:
+            msg = f"{self.file} has no module list"
+            raise ValueError(msg)
+        return [item.strip().strip("'\"") for item in match.group(2).split(self.sep.strip() or None) if item.strip()]
+
+    def write(self, text: str, names: list[str]) -> str:
+        items = self.sep.join(self.quote.format(name) for name in names)
+        return self.pattern.sub(lambda m: f"{m.group(1)}{items}{m.group(3)}", text, count=1)
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str  # the template's folder, and the first part of every variant's label
+    title: str  # the backend's distribution name
+    generator: str  # the first word of the wheel's Generator, which build_info()["backend"] reports
+    build_files: tuple[str, ...]  # what makes the folder this backend's project, besides pyproject.toml
+    modules: ModuleList
+    openmp: Mapping[str, Switch]  # "on" (required: an error without it) and "off"
+    limited_api: Switch  # one abi3 wheel for CPython ABI3_FLOOR and later
+    # Code lines of the build files that are there for abi3 alone: the report counts them.
+    limited_api_lines: re.Pattern[str]
+    one_job: Switch  # compile one module at a time (scale's parallel efficiency)
+    # An editable install that shows a .pyx edit on the next import, and whether it does so without a reinstall.
+    editable_args: tuple[str, ...]
+    rebuilds_on_import: bool
+    dev_tools: tuple[str, ...]  # what a build without isolation needs besides [build-system] requires
+    # Arguments that keep the build's log or its build folder for reading the compile flags ({build_dir}).
+    inspect_args: tuple[str, ...]
+    color: str  # in every chart
+    seconds: float  # a first guess of a clean wheel build, for the estimate of the time left only
+
+    @property
+    def config_files(self) -> tuple[str, ...]:
+        """What a user copies and maintains: pyproject.toml and the build files."""
+        return ("pyproject.toml", *self.build_files)
+
+
+def _module_list(file: str, head: str, tail: str, quote: str, sep: str) -> ModuleList:
+    pattern = re.compile(rf"^({re.escape(head)})(.*)({re.escape(tail)})$", re.MULTILINE)
+    return ModuleList(file, pattern, quote, sep)
+
+
+SETUPTOOLS = Backend(
+    name="setuptools",
+    title="setuptools",
+    generator="setuptools",
+    build_files=("setup.py",),
+    modules=_module_list("setup.py", "MODULES = [", "]", '"{}"', ", "),
+    # setuptools has no build options of its own: the template reads environment variables.
+    openmp={"on": Switch(env={"{NAME}_OPENMP": "on"}), "off": Switch(env={"{NAME}_OPENMP": "off"})},
+    limited_api=Switch(env={"{NAME}_LIMITED_API": ABI3_FLOOR}),
+    limited_api_lines=re.compile(r"LIMITED_API|py_limited_api"),
+    # distutils reads an extra configuration file named by DIST_EXTRA_CONFIG:
+    # [build_ext] parallel = 1, without touching the project.
+    one_job=Switch(env={"DIST_EXTRA_CONFIG": str(_SPEC / "one-job.cfg")}),
+    editable_args=(),
+    rebuilds_on_import=False,
+    dev_tools=(),
+    inspect_args=("-v",),
+    color="#4c72b0",
+    seconds=6.0,
+)
+MESON = Backend(
+    name="meson",
+    title="meson-python",
+    generator="meson",
+    build_files=("meson.build", "meson.options"),
+    modules=_module_list("meson.build", "modules = [", "]", "'{}'", ", "),
+    openmp={"on": Switch(("-Csetup-args=-Dopenmp=enabled",)), "off": Switch(("-Csetup-args=-Dopenmp=disabled",))},
+    limited_api=Switch(("-Csetup-args=-Dpython.allow_limited_api=true",)),
+    limited_api_lines=re.compile(r"limited.api"),
+    one_job=Switch(("-Ccompile-args=-j1",)),
+    editable_args=(),
+    rebuilds_on_import=True,
+    dev_tools=("ninja",),
+    inspect_args=("-Cbuild-dir={build_dir}",),
+    color="#dd8452",
+    seconds=11.0,
+)
+CMAKE = Backend(
+    name="cmake",
+    title="scikit-build-core",
+    generator="scikit-build-core",
+    build_files=("CMakeLists.txt",),
+    modules=_module_list("CMakeLists.txt", "set(MODULES ", ")", "{}", " "),
+    openmp={"on": Switch(("-Ccmake.define.OPENMP=ON",)), "off": Switch(("-Ccmake.define.OPENMP=OFF",))},
+    limited_api=Switch((f"-Cwheel.py-api=cp{ABI3_FLOOR.replace('.', '')}",)),
+    limited_api_lines=re.compile(r"sabi", re.IGNORECASE),
+    one_job=Switch(("-Cbuild.tool-args=-j1",)),
+    # scikit-build-core rebuilds on import only when asked, in a build folder that stays.
+    editable_args=("-Ceditable.rebuild=true", "-Cbuild-dir=build/{wheel_tag}"),
+    rebuilds_on_import=True,
+    dev_tools=("ninja", "cmake>=3.26"),
+    inspect_args=("-Cbuild-dir={build_dir}", "-Ccmake.define.CMAKE_EXPORT_COMPILE_COMMANDS=ON"),
+    color="#55a868",
+    seconds=6.0,
+)
+
+BACKENDS: Mapping[str, Backend] = MappingProxyType({b.name: b for b in (SETUPTOOLS, MESON, CMAKE)})
+NAMES: tuple[str, ...] = tuple(BACKENDS)
+
+
+def backend(name: str) -> Backend:
+    """The backend of that name, or a ValueError that lists them."""
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        msg = f"unknown backend {name!r}: choose one of {', '.join(NAMES)}"
+        raise ValueError(msg) from None

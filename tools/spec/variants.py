@@ -1,0 +1,143 @@
+"""Every build of the core: a point on the axes backend x compiler x ABI x OpenMP, described once.
+
+A variant is a template (tools/spec/backends.py), the compiler that builds
+it, its ABI and OpenMP setting, the arguments for the build frontend and the
+environment that select them, and where its sdist and wheel go. The build,
+test and bench sessions iterate over VARIANTS instead of each knowing the
+list; a new axis is a new field here.
+
+Import names stay `mathcore_<label>`, which is what tests/conftest.py
+discovers: `mathcore_meson` (the compiler the backend finds by itself, gcc
+here), `mathcore_meson_clang` (clang with LLVM's OpenMP, libomp),
+`mathcore_meson_abi3` (one Limited-API wheel for CPython 3.12 and later),
+`mathcore_meson_no_openmp` (OpenMP switched off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.spec.backends import ABI3_FLOOR, NAMES, PLACEHOLDER, Backend, backend
+
+__all__ = ["ABI3", "ABI3_FLOOR", "DEFAULT", "VARIANTS", "VERSION_SPECIFIC", "Variant", "by_label", "select"]
+
+# "default": the C compiler each backend finds by itself (setuptools:
+# Python's own CC from sysconfig; meson and CMake: cc, which is gcc on
+# Debian; Apple clang on macOS, MSVC on Windows).
+DEFAULT = "default"
+# The ABI axis: "cp", a wheel for the one CPython version that built it
+# (cp312-cp312); "abi3", one Limited-API wheel (cp312-abi3).
+VERSION_SPECIFIC, ABI3 = "cp", "abi3"
+
+# All three backends pick clang up from CC: setuptools uses it for compiling
+# and, in place of Python's compiler, for linking; meson and CMake read it
+# when they first configure. Debian's clang -fopenmp links LLVM's
+# libomp.so.5 (package libomp-dev), not gcc's libgomp.
+COMPILER_ENV = {DEFAULT: {}, "clang": {"CC": "clang"}}
+
+
+@dataclass(frozen=True)
+class Variant:
+    backend: str  # the template: setuptools, meson or cmake
+    compiler: str = DEFAULT  # a key of COMPILER_ENV
+    abi: str = VERSION_SPECIFIC
+    # The template's OpenMP switch: "auto" builds a serial prange where the
+    # compiler has no OpenMP; "on" makes that a build error; "off" never uses it.
+    openmp: str = "auto"
+    jobs: int | None = None  # None: a compile job per core; 1: one at a time
+    # Where its folder goes, relative to the checkout: "dist" holds what
+    # `nox -s test` installs together; a variant tested apart goes elsewhere.
+    dist_root: str = "dist"
+    args: tuple[str, ...] = ()  # for the build frontend, before the session's own
+    env: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    @property
+    def spec(self) -> Backend:
+        return backend(self.backend)
+
+    @property
+    def label(self) -> str:
+        """meson, meson_clang, meson_abi3, meson_no_openmp: the import name without the package's."""
+        parts = [
+            self.backend,
+            *([self.compiler] if self.compiler != DEFAULT else []),
+            *([self.abi] if self.abi != VERSION_SPECIFIC else []),
+            *(["no_openmp"] if self.openmp == "off" else []),
+            *([f"j{self.jobs}"] if self.jobs is not None else []),
+        ]
+        return "_".join(parts)
+
+    @property
+    def name(self) -> str:
+        """The import and distribution name: mathcore_meson_clang."""
+        return f"{PLACEHOLDER}_{self.label}"
+
+    @property
+    def folder(self) -> str:
+        """Its folder under build/ and under its dist root: meson, meson-clang."""
+        return self.label.replace("_", "-")
+
+    def settings(self) -> tuple[list[str], dict[str, str]]:
+        """The arguments for the build frontend and the environment that make this variant."""
+        switches = []
+        if self.openmp != "auto":
+            switches.append(self.spec.openmp[self.openmp])
+        if self.abi == ABI3:
+            switches.append(self.spec.limited_api)
+        if self.jobs == 1:
+            switches.append(self.spec.one_job)
+        args, env = [], {**COMPILER_ENV[self.compiler], **self.env}
+        for switch in switches:
+            more_args, more_env = switch.named(self.name)
+            args, env = [*args, *more_args], {**env, **more_env}
+        return [*args, *self.args], env
+
+    def switches(self) -> str:
+        """The settings as one would type them: KEY=VALUE ... then the arguments."""
+        args, env = self.settings()
+        return " ".join([*(f"{key}={value}" for key, value in env.items()), *args])
+
+    def dist(self, root: Path) -> Path:
+        """The folder its sdist and wheel go to."""
+        return root / self.dist_root / self.folder
+
+    def wheels(self, root: Path) -> list[Path]:
+        """The wheels that a build of this variant left in its dist folder."""
+        return sorted(self.dist(root).glob(f"{self.name}-*.whl"))
+
+
+VARIANTS: tuple[Variant, ...] = (
+    *(Variant(b) for b in NAMES),
+    # OpenMP required: without libomp-dev, clang has no omp.h, and "auto"
+    # would quietly build a clang variant with a serial prange, which the
+    # comparison would then take for clang's speed.
+    *(Variant(b, "clang", openmp="on") for b in NAMES),
+    *(Variant(b, abi=ABI3) for b in NAMES),
+    *(Variant(b, openmp="off", dist_root="build/no-openmp/dist") for b in NAMES),
+)
+
+
+def select(**fields: object) -> list[Variant]:
+    """The variants of VARIANTS whose fields have these values, in backend order: select(compiler="clang")."""
+    unknown = set(fields) - set(Variant.__dataclass_fields__)
+    if unknown:
+        msg = f"Variant has no field {sorted(unknown)}"
+        raise TypeError(msg)
+    return [v for v in VARIANTS if all(getattr(v, key) == value for key, value in fields.items())]
+
+
+def default_builds(**fields: object) -> list[Variant]:
+    """select() among the builds that `nox -s build` makes and `test` installs together: version-specific, OpenMP auto."""
+    return select(**{"abi": VERSION_SPECIFIC, "openmp": "auto", "compiler": DEFAULT, **fields})
+
+
+def by_label(label: str) -> Variant:
+    """The variant whose label is `label` (meson, meson_clang)."""
+    for v in VARIANTS:
+        if v.label == label:
+            return v
+    msg = f"no variant labelled {label!r}: choose one of {', '.join(v.label for v in VARIANTS)}"
+    raise KeyError(msg)
+
