@@ -15,7 +15,6 @@ from cython.parallel cimport prange
 
 from ._kernels cimport block_sum, max_threads
 
-from ._kernels import KERNEL, KERNELS
 from .twin import _as_bound, _as_workers, _default_workers, _run_threaded
 
 cdef extern from *:
@@ -181,6 +180,8 @@ def build_info():
     None for a build for one Python version.
     """
     from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
+
+    from ._kernels import KERNEL, KERNELS
 
     backend = "unknown"
     package = __name__.rpartition(".")[0]

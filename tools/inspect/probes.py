@@ -20,7 +20,7 @@ import textwrap
 import zipfile
 from pathlib import Path
 
-from tools.measure import StepFailed
+from tools.make.build import StepFailed
 
 # Speed, as a quick look: each kernel over 10**8 terms, median of 5 calls;
 # and a call of do_math over 10 terms, where the Python-level work dominates.

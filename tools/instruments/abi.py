@@ -1,15 +1,15 @@
 """The ABI axis: each backend built for one CPython version (cp312-cp312) and as one abi3 wheel (cp312-abi3).
 
-Run by `nox -s compare_abi` on Python 3.12, the abi3 floor (tools/variants.py),
+Run by `nox -s compare_abi` on Python 3.12, the abi3 floor (tools/spec/backends.py),
 in an environment with the compare dependency group; `python -m tools.abi
 --help` lists the options. For each backend, by this Python:
 
 - clean wheel builds of fresh copies of the template (`uv build --wheel`,
   isolated), without and with the template's abi3 switch, all interleaved
   in a shuffled order in every repetition; the median is reported;
-- each wheel's tag and size; the switch, and the template lines that abi3
-  took (tools/variants.py lists them; tools/check_templates.py checks that
-  the templates have them);
+- each wheel's tag and size; the switch, and the code lines of the
+  template's configuration that name the Limited API (the pattern is in
+  tools/spec/backends.py);
 - speed, in child processes with the wheel unpacked on sys.path, the two
   builds of every backend interleaved over --speed-reps rounds: each kernel
   over 10**8 terms, and a do_math call over 10 terms, where the Python-level
@@ -29,14 +29,14 @@ import sys
 import time
 from pathlib import Path
 
-from tools import steps
-from tools.measure import StepFailed, Task, command_line, interleave, md_table, median, report, workdir
-from tools.probes import SPEED, child, unpack
-from tools.render import BACKENDS, ROOT
-from tools.variants import ABI3, ABI3_FLOOR, DEFAULT, LIMITED_API_LINES, Variant, of_abi, of_compiler
+from tools.inspect.probes import SPEED, child, unpack
+from tools.inspect.templates import code_lines
+from tools.instruments import steps
+from tools.instruments.measure import StepFailed, Task, command_line, interleave, md_table, median, report, workdir
+from tools.make.render import ROOT
+from tools.spec.backends import NAMES
+from tools.spec.variants import ABI3, ABI3_FLOOR, Variant, default_builds, select
 
-# First guesses of a build's seconds, for the estimate of the time left only.
-GUESS = {"setuptools": 6.0, "meson": 11.0, "cmake": 6.0}
 KERNELS = ("do_math", "do_math_threaded", "do_math_parallel", "call_us")
 
 # The abi3 wheel on another Python: imported from its unpacked files.
@@ -63,13 +63,23 @@ def newer_pythons() -> list[str]:
     return found
 
 
+def limited_api_lines(v: Variant) -> list[str]:
+    """The code lines of the template's configuration that name the Limited API, as "file: line"."""
+    return [
+        f"{name}: {line.strip()}"
+        for name in v.spec.config_files
+        for line in code_lines(ROOT / v.backend / name)
+        if v.spec.limited_api_lines.search(line)
+    ]
+
+
 def measure(args: argparse.Namespace) -> dict:
     py = sys.executable
     if sys.version_info[:2] != tuple(map(int, ABI3_FLOOR.split("."))):
         msg = f"run on Python {ABI3_FLOOR}, the abi3 floor, so that both builds are for it: this is {sys.version.split()[0]}"
         raise StepFailed(msg)
     # The default compiler's builds, each backend's version-specific one and its abi3 one side by side.
-    variants = sorted([*of_compiler(DEFAULT), *of_abi(ABI3)], key=lambda v: BACKENDS.index(v.backend))
+    variants = sorted([*default_builds(), *select(abi=ABI3)], key=lambda v: NAMES.index(v.backend))
     results: dict[str, dict] = {v.label: {"backend": v.backend, "abi": v.abi} for v in variants}
     samples: dict[str, list[dict]] = {v.label: [] for v in variants}
     others = newer_pythons()
@@ -80,7 +90,7 @@ def measure(args: argparse.Namespace) -> dict:
             seconds, wheels[v.label] = steps.variant_wheel(py, v, work)
             return seconds
 
-        tasks = [Task(v.label, f"{v.label}: wheel", lambda v=v: build(v), GUESS[v.backend]) for v in variants]
+        tasks = [Task(v.label, f"{v.label}: wheel", lambda v=v: build(v), v.spec.seconds) for v in variants]
         times = interleave(tasks, args.reps, args.seed, "abi: builds")
         sites = {v.label: unpack(wheels[v.label], work) for v in variants}
 
@@ -111,7 +121,7 @@ def measure(args: argparse.Namespace) -> dict:
             )
             if v.abi == ABI3:
                 r["switch"] = v.switches()
-                r["lines"] = list(LIMITED_API_LINES[v.backend])
+                r["lines"] = limited_api_lines(v)
                 r["elsewhere"] = [probe(ON_PYTHON, v, 120, exe) for exe in others]
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
@@ -162,7 +172,7 @@ def rows(data: dict) -> list[list[str]]:
         ["wheel tag", *each(lambda r: f"`{r['tag']}`")],
         ["switch", *each(lambda r: f"`{r['switch']}`" if r["abi"] == ABI3 else "-")],
         [
-            "template lines for abi3 (added or changed)",
+            "configuration lines that name the Limited API",
             *each(lambda r: f"{len(r['lines'])} ({_files(r['lines'])})" if r["abi"] == ABI3 else "-"),
         ],
         ["Limited API (build_info)", *each(lambda r: r["limited_api"] or "none")],
@@ -195,7 +205,8 @@ each Python from {ABI3_FLOOR}.
 
 {md_table(rows(data))}
 
-The template lines counted (tools/variants.py; `nox -s lint` checks them against the templates):
+The template lines counted: the code lines of each template's configuration that name the Limited API
+(`limited_api_lines` in tools/spec/backends.py):
 
 {lines}
 """

@@ -18,7 +18,6 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import platform
 import random
 import statistics
 import sys
@@ -28,9 +27,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tools.variants import VARIANTS
+from tools.inspect.host import has_level, machine
+from tools.make.render import ROOT
+from tools.spec.variants import VARIANTS
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
 CENTER = 1_000_000
 
 
@@ -103,14 +104,14 @@ def reference_impls(cores: int, work: Path) -> list[Impl]:
     impls = []
     for label, flags in REFERENCE_FLAGS.items():
         lib = work / f"reference-{label}.so"
-        cmd = [*cc, "-shared", "-fPIC", *flags, "-o", str(lib), str(ROOT / "tools" / "reference.c")]
+        cmd = [*cc, "-shared", "-fPIC", *flags, "-o", str(lib), str(HERE / "reference.c")]
         try:
             subprocess.run(cmd, check=True, capture_output=True, text=True)
         except (OSError, subprocess.CalledProcessError) as exc:
             print(f"C reference {label}: not built ({' '.join(cmd)}: {getattr(exc, 'stderr', exc) or exc})")
             continue
         # A CPU without the instructions would die of SIGILL: ask it first (x86-64-v3: AVX2 and FMA).
-        if label == "x86-64-v3" and not _cpu_has("avx2", "fma"):
+        if label == "x86-64-v3" and not has_level("x86-64-v3"):
             print("C reference x86-64-v3: this CPU lacks AVX2 or FMA, not run")
             continue
         function = ctypes.CDLL(str(lib)).reference_sum
@@ -118,15 +119,6 @@ def reference_impls(cores: int, work: Path) -> list[Impl]:
         for w in sorted({1, cores}):
             impls.append(Impl(f"C {label} x{w}", f"C {label}", "parallel", w, lambda a, b, f=function, w=w: f(a, b, w)))
     return impls
-
-
-def _cpu_has(*flags: str) -> bool:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    found = next((line.split(":")[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return all(flag in found for flag in flags)
 
 
 def quiet_idle_libomp() -> str | None:
@@ -212,30 +204,6 @@ def calibrate(impl: Impl, target: float, size: int | None) -> int:
     return max(1, int(n * target / timed(impl.func, n)))  # once more, at full size
 
 
-def _load() -> list[float] | None:
-    """1, 5 and 15 minute load averages: a busy machine makes noisy timings."""
-    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
-
-
-def machine(cores: int) -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores": cores,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "load_average": _load(),
-    }
-
-
 def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as work:
         return _run(args, Path(work))
@@ -268,7 +236,7 @@ def _run(args: argparse.Namespace, work: Path) -> dict:
         for impl in order:
             impl.times.append(timed(impl.func, impl.size))
         print(f"round {r + 1}/{args.rounds} done in {time.perf_counter() - t0:.1f} s", flush=True)
-    info["load_average_after"] = _load()
+    info["load_average_after"] = machine(cores)["load_average"]
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "command": " ".join(["nox -s bench", *(["--", *sys.argv[1:]] if sys.argv[1:] else [])]),
@@ -375,8 +343,7 @@ Peers: {peers or "not run"}.
 
 
 # One colour per backend; its clang build has the same colour, hatched.
-_BACKEND_COLORS = {"setuptools": "#4c72b0", "meson": "#dd8452", "cmake": "#55a868"}
-VARIANT_COLORS = {v.label: _BACKEND_COLORS[v.backend] for v in VARIANTS}
+VARIANT_COLORS = {v.label: v.spec.color for v in VARIANTS}
 
 
 def chart(rows: list[dict], path: Path) -> None:

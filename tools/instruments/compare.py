@@ -17,29 +17,24 @@ shuffled order in every repetition, and medians are reported.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import re
 import shlex
-import statistics
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
-from tools import elf, steps
-from tools.measure import Task, command_line, interleave, md_table, median, report, run, workdir
-from tools.render import BACKENDS, ROOT, variant
+from tools.inspect import elf
+from tools.inspect.dists import extension_libs, extract_extension, sdist_files, wheel_files
+from tools.inspect.templates import code_lines
+from tools.instruments import steps
+from tools.instruments.measure import Task, command_line, interleave, md_table, median, report, workdir
+from tools.make.build import run, uv
+from tools.make.render import ROOT
+from tools.spec.backends import BACKENDS, NAMES, PLACEHOLDER
 
-# Build files of each template: what a user copies and maintains.
-CONFIG_FILES = {
-    "setuptools": ["pyproject.toml", "setup.py"],
-    "meson": ["pyproject.toml", "meson.build", "meson.options"],
-    "cmake": ["pyproject.toml", "CMakeLists.txt"],
-}
-BACKEND_NAMES = {"setuptools": "setuptools", "meson": "meson-python", "cmake": "scikit-build-core"}
 # Clean wheel builds: mode -> (frontend, isolated). The lean set has the user's path only.
 WHEEL_MODES = {
     "uv isolated": ("uv", True),
@@ -49,10 +44,8 @@ WHEEL_MODES = {
 }
 LEAN_MODES = ["uv isolated", "sdist", "editable install"]
 FULL_MODES = ["pip isolated", "uv isolated", "pip no isolation", "uv no isolation", "sdist", "editable install"]
-# First guesses of each step's seconds, for the estimate of the time left only.
-GUESS = {"setuptools": 6.0, "meson": 11.0, "cmake": 6.0}
-# What a wheel of this package should hold, and nothing else.
-EXPECTED = re.compile(r"[^/]+/(__init__\.py|_core\.pyi|py\.typed|twin\.py|_core\..+\.(so|pyd))|[^/]+\.dist-info/.+")
+# Lines of a build file that choose an instruction set: CPU dispatch done in the build system.
+INSTRUCTION_SET = re.compile(r"avx|sse\d|-march|-mcpu|simd|x86-64-v", re.IGNORECASE)
 FLAG = re.compile(r"-O\w*|-g\w*|-f[\w=-]+|-m[\w=-]+|-DNDEBUG|-std=\S+|/O\w+|/openmp\S*|-s")
 
 
@@ -60,19 +53,20 @@ def wheel_step(py: str, backend: str, mode: str, work: Path) -> float:
     """A clean wheel build of a fresh copy, by `mode`'s frontend, with or without isolation."""
     frontend, isolated = WHEEL_MODES[mode]
     project = steps.fresh(backend, work)
-    return steps.build_wheel(py, project, project / "wheel-out", frontend=frontend, isolated=isolated)
+    return steps.wheel(py, project, project / "wheel-out", frontend=frontend, isolated=isolated)
 
 
 def sdist_step(py: str, backend: str, work: Path, record: dict) -> float:
     """Time an sdist build; record its size and (once) whether a wheel builds from it."""
     project = steps.fresh(backend, work, git=True)  # meson-python's sdist needs git
     out = project / "sdist-out"
-    elapsed, _ = run([steps.uv(), "build", "--sdist", "--python", py, "-o", str(out), str(project)])
+    elapsed, _ = run([uv(), "build", "--sdist", "--python", py, "-o", str(out), str(project)])
     sdist = next(out.glob("*.tar.gz"))
     record["sdist_bytes"] = sdist.stat().st_size
+    record["sdist_files"] = sdist_files(sdist)
     if "wheel_from_sdist" not in record:  # one try is enough, and a build costs seconds
         proc = subprocess.run(
-            [steps.uv(), "build", "--wheel", "--python", py, "-o", str(out), str(sdist)],
+            [uv(), "build", "--wheel", "--python", py, "-o", str(out), str(sdist)],
             capture_output=True,
             check=False,
         )
@@ -83,14 +77,14 @@ def sdist_step(py: str, backend: str, work: Path, record: dict) -> float:
 def editable_step(py: str, backend: str, work: Path, record: dict) -> float:
     """Install editable; time imports; edit the .pyx and see whether the next import has the edit (no reinstall)."""
     project = steps.fresh(backend, work)
-    name = variant(backend)
+    name = f"{PLACEHOLDER}_{backend}"
     steps.uninstall(py, name)
     try:
         elapsed = steps.editable_install(py, backend, project)
         record.setdefault("import_unchanged_s", []).append(steps.time_import(py, name))
         stamp = len(record["import_unchanged_s"])
         steps.edit(project, name, "_core", stamp)
-        seconds, seen = steps.probe(py, name, "_core", stamp)
+        seconds, seen = steps.probe(py, name, ["_core"], stamp)
         record["edit_visible"] = seen
         record.setdefault("import_after_edit_s", []).append(seconds)
     finally:
@@ -125,27 +119,17 @@ def inspect_build(py: str, backend: str, work: Path) -> dict:
     project = steps.fresh(backend, work)
     out = project / "wheel-out"
     build_dir = project / "inspect-build"
-    extra = {
-        "setuptools": ["-v"],
-        "meson": [f"-Cbuild-dir={build_dir}"],
-        "cmake": [f"-Cbuild-dir={build_dir}", "-Ccmake.define.CMAKE_EXPORT_COMPILE_COMMANDS=ON"],
-    }[backend]
+    extra = [arg.format(build_dir=build_dir) for arg in BACKENDS[backend].inspect_args]
     _, log = run([py, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", *extra, "-w", str(out), str(project)])
     wheel = next(out.glob("*.whl"))
-    with zipfile.ZipFile(wheel) as zf:
-        files = {i.filename: i.file_size for i in zf.infolist()}
-    libs = steps.extension_libs(wheel)
+    libs = extension_libs(wheel)
     needed = libs.get("_core")
-    with zipfile.ZipFile(wheel) as zf:
-        core = next(n for n in files if (m := steps.EXTENSION.search(n)) and m["module"] == "_core")
-        core = zf.extract(core, project / "unzipped")
-    square_roots = elf.simd_square_roots(Path(core))
+    square_roots = elf.simd_square_roots(extract_extension(wheel, "_core", project / "unzipped"))
     command = compile_command(backend, log, build_dir)
     flags = None if command is None else [token for token in command if FLAG.fullmatch(token)]
     return {
         "wheel_bytes": wheel.stat().st_size,
-        "files": files,
-        "unexpected_files": sorted(n for n in files if not EXPECTED.fullmatch(n)),
+        "files": wheel_files(wheel),
         "compile_flags": None if flags is None else list(dict.fromkeys(flags)),
         "extension_libs": libs,
         "needed": needed,
@@ -154,61 +138,26 @@ def inspect_build(py: str, backend: str, work: Path) -> dict:
     }
 
 
-def _docstring_lines(text: str) -> set[int]:
-    """0-based numbers of the lines of a Python file's docstrings: documentation, like comments."""
-    lines = set()
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node) is not None:
-            doc = node.body[0]
-            lines.update(range(doc.lineno - 1, doc.end_lineno))
-    return lines
-
-
 def config_lines(backend: str) -> dict[str, int]:
-    """Lines of each build file that are neither blank, nor comments, nor docstrings."""
-    counts = {}
-    for name in CONFIG_FILES[backend]:
-        text = (ROOT / backend / name).read_text()
-        docs = _docstring_lines(text) if name.endswith(".py") else set()
-        counts[name] = sum(
-            1
-            for i, line in enumerate(text.splitlines())
-            if line.strip() and not line.strip().startswith("#") and i not in docs
-        )
-    return counts
+    """Code lines (not blank, comments nor docstrings) of each of the template's configuration files."""
+    return {name: len(code_lines(ROOT / backend / name)) for name in BACKENDS[backend].config_files}
 
 
-def runtime(reports: Path, work: Path) -> dict:
-    """ns per element of each backend's kernels, from bench.json (or a quick bench run)."""
-    bench = reports / "bench.json"
-    if not bench.exists():
-        from tools import bench as bench_tool
-
-        print("no reports/bench.json: running a quick bench", flush=True)
-        try:
-            bench_tool.main(["--quick", "--no-peers", "--out", str(work / "bench")])
-        except SystemExit as exc:  # no build installed: report no runtimes
-            return {"source": f"none ({exc})", "command": "-", "date": "-"}
-        bench = work / "bench" / "bench.json"
-    data = json.loads(bench.read_text())
-    out = {
-        "source": str(bench.relative_to(ROOT) if bench.is_relative_to(ROOT) else "quick bench run"),
-        "command": data["command"],
-        "date": data["date"],
-    }
-    for r in data["results"]:
-        if r["times"]:
-            out.setdefault(r["family"], {})[r["name"].partition(" ")[2]] = (
-                statistics.median(r["times"]) / r["size"] * 1e9
-            )
-    return out
+def dispatch_lines(backend: str) -> int:
+    """Code lines of the configuration files that choose an instruction set (CPU dispatch in the build system)."""
+    return sum(
+        1
+        for name in BACKENDS[backend].config_files
+        for line in code_lines(ROOT / backend / name)
+        if INSTRUCTION_SET.search(line)
+    )
 
 
 def measure(args: argparse.Namespace) -> dict:
     """Interleaved, repeated timings of the chosen modes, then one inspected build per backend."""
     py = sys.executable
     modes = FULL_MODES if args.full else LEAN_MODES
-    results = {b: {"backend": BACKEND_NAMES[b]} for b in BACKENDS}
+    results = {b: {"backend": BACKENDS[b].title} for b in NAMES}
 
     def step(backend: str, mode: str, work: Path):
         if mode == "sdist":
@@ -218,24 +167,18 @@ def measure(args: argparse.Namespace) -> dict:
         return lambda: wheel_step(py, backend, mode, work)
 
     with workdir("compare-") as work:
-        tasks = [Task((b, m), f"{b}: {m}", step(b, m, work), GUESS[b]) for b in BACKENDS for m in modes]
+        tasks = [Task((b, m), f"{b}: {m}", step(b, m, work), BACKENDS[b].seconds) for b in NAMES for m in modes]
         times = interleave(tasks, args.reps, args.seed, "compare")
-        for backend in BACKENDS:
+        for backend in NAMES:
             print(f"inspecting a {backend} build", flush=True)
             results[backend].update(inspect_build(py, backend, work))
             results[backend]["config_lines"] = config_lines(backend)
-        speed = runtime(ROOT / "reports", work)
-    repro = ROOT / "reports" / "reproducible.json"
-    repro_data = json.loads(repro.read_text())["backends"] if repro.exists() else {}
+            results[backend]["dispatch_lines"] = dispatch_lines(backend)
     for backend, rec in results.items():
         rec["times"] = {m: times[backend, m] for m in modes}
         rec["median_s"] = {m: median(ts) for m, ts in rec["times"].items()}
-        rec["reproducible"] = {
-            ("wheel" if f["file"].endswith(".whl") else "sdist"): f["identical"] for f in repro_data.get(backend, [])
-        }
         for key in ("import_unchanged_s", "import_after_edit_s"):
             rec[key] = median(rec[key])
-        rec["runtime_ns"] = speed.get(backend, {})
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "command": command_line("compare", sys.argv[1:]),
@@ -243,65 +186,43 @@ def measure(args: argparse.Namespace) -> dict:
         "modes": modes,
         "python": sys.version.split()[0],
         "tools": steps.tool_versions(py),
-        "runtime_source": {k: speed[k] for k in ("source", "command", "date")},
         "backends": results,
     }
-
-
-# How every backend gets both kernels: nothing in its build file (see the README).
-DISPATCH = "target attribute in _core.pyx"
 
 
 def _listed(values: list[str] | None) -> str:
     return "n/a" if values is None else ", ".join(values) or "none"
 
 
-def _yes_no(value: bool | None, missing: str = "n/a") -> str:
-    return missing if value is None else ("yes" if value else "no")
-
-
 def rows(data: dict) -> list[list[str]]:
     b = data["backends"]
 
     def each(fn) -> list[str]:
-        return [fn(b[k]) for k in BACKENDS]
+        return [fn(b[k]) for k in NAMES]
 
-    out = [["", *(f"{k} ({b[k]['backend']})" for k in BACKENDS)]]
+    out = [["", *(f"{k} ({b[k]['backend']})" for k in NAMES)]]
     out += [[f"{m} (s)", *each(lambda r, m=m: f"{r['median_s'][m]:.1f}")] for m in data["modes"]]
     out += [
         ["sdist size (kB)", *each(lambda r: f"{r['sdist_bytes'] / 1000:.1f}")],
+        ["sdist files", *each(lambda r: str(len(r["sdist_files"])))],
         ["wheel builds from sdist", *each(lambda r: "yes" if r["wheel_from_sdist"] else "NO")],
         ["import, nothing changed (s)", *each(lambda r: f"{r['import_unchanged_s']:.2f}")],
         ["editable: .pyx edit seen on import", *each(lambda r: "yes" if r["edit_visible"] else "no")],
         ["editable: first import after edit (s)", *each(lambda r: f"{r['import_after_edit_s']:.2f}")],
         ["wheel size (kB)", *each(lambda r: f"{r['wheel_bytes'] / 1000:.1f}")],
         ["wheel files", *each(lambda r: str(len(r["files"])))],
-        ["unexpected files in wheel", *each(lambda r: ", ".join(r["unexpected_files"]) or "none")],
         ["compile flags", *each(lambda r: "n/a" if r["compile_flags"] is None else " ".join(r["compile_flags"]))],
         ["libraries linked (DT_NEEDED)", *each(lambda r: "n/a" if r["needed"] is None else ", ".join(r["needed"]))],
         ["libgomp linked", *each(lambda r: {None: "n/a", True: "yes", False: "NO"}[r["libgomp"]])],
         ["SIMD square roots in _core (objdump)", *each(lambda r: _listed(r.get("simd_square_roots")))],
-        ["CPU dispatch: build-file lines", *each(lambda _: f"0 ({DISPATCH})")],
+        ["build-file lines that choose an instruction set", *each(lambda r: str(r["dispatch_lines"]))],
         ["config lines", *each(lambda r: " + ".join(f"{n} {f}" for f, n in r["config_lines"].items()))],
-        *[
-            [
-                f"reproducible {kind} (SOURCE_DATE_EPOCH)",
-                *each(lambda r, k=kind: _yes_no(r["reproducible"].get(k), "not measured (nox -s reproducible)")),
-            ]
-            for kind in ("wheel", "sdist")
-        ],
-    ]
-    kernels = sorted({k for r in b.values() for k in r["runtime_ns"]})
-    out += [
-        [f"{k} (ns/element)", *each(lambda r, k=k: f"{r['runtime_ns'][k]:.3f}" if k in r["runtime_ns"] else "-")]
-        for k in kernels
     ]
     return out
 
 
 def markdown(data: dict) -> str:
     tools = ", ".join(f"{k} {v}" for k, v in data["tools"].items())
-    src = data["runtime_source"]
     return f"""# Compare
 
 {data["date"]} · `{data["command"]}` · Python {data["python"]} · median of {data["reps"]} interleaved repetition(s)
@@ -311,7 +232,8 @@ Clean wheel builds from a fresh copy of each template; "isolated" is what users 
 "no isolation" is the backend alone (`--full` measures pip and builds without isolation too). Editable installs
 without isolation; the edit sets a module-level variable in the `.pyx`, and the next import is checked for it,
 without reinstalling. Compile flags are read from the compile command of `_core.c` (setuptools' verbose log,
-compile_commands.json for meson and CMake). Kernel times from `{src["source"]}` (`{src["command"]}`, {src["date"]}).
+compile_commands.json for meson and CMake). "Config lines" count code, not comments. The kernels' speed is
+`nox -s bench`'s; `nox -s summary` puts both side by side.
 
 {md_table(rows(data))}
 """
@@ -324,14 +246,13 @@ def chart(data: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     modes = data["modes"]
-    colors = {"setuptools": "#4c72b0", "meson": "#dd8452", "cmake": "#55a868"}
     fig, ax = plt.subplots(figsize=(1.5 * len(modes) + 3, 4.5))
-    width = 0.8 / len(BACKENDS)
-    for i, backend in enumerate(BACKENDS):
+    width = 0.8 / len(NAMES)
+    for i, backend in enumerate(NAMES):
         rec = data["backends"][backend]
         values = [rec["median_s"][m] for m in modes]
         xs = [j + i * width for j in range(len(modes))]
-        ax.bar(xs, values, width, label=f"{backend} ({rec['backend']})", color=colors[backend])
+        ax.bar(xs, values, width, label=f"{backend} ({rec['backend']})", color=BACKENDS[backend].color)
         for x, v in zip(xs, values, strict=True):
             ax.text(x, v, f"{v:.1f}", ha="center", va="bottom", fontsize=7)
     ax.set_xticks([j + width for j in range(len(modes))], modes, fontsize=8)

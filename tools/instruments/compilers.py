@@ -36,14 +36,12 @@ import sys
 import time
 from pathlib import Path
 
-from tools import steps
-from tools.measure import Task, command_line, interleave, md_table, median, report, workdir
-from tools.probes import SPEED, child, unpack
-from tools.render import ROOT
-from tools.variants import DEFAULT, VERSION_SPECIFIC, Variant, of_abi
-
-# First guesses of a build's seconds, for the estimate of the time left only.
-GUESS = {"setuptools": 6.0, "meson": 11.0, "cmake": 6.0}
+from tools.inspect.dists import extension_libs
+from tools.inspect.probes import SPEED, child, unpack
+from tools.instruments import steps
+from tools.instruments.measure import Task, command_line, interleave, md_table, median, report, workdir
+from tools.make.render import ROOT
+from tools.spec.variants import COMPILER_ENV, DEFAULT, VERSION_SPECIFIC, Variant, select
 
 # The parent runs an OpenMP team on two threads, forks ("raw": libc's fork()
 # through ctypes, no at-fork hooks; "os.fork": Python's), and the child calls
@@ -77,7 +75,7 @@ print(answer or json.dumps({"crashed": os.waitstatus_to_exitcode(status)}), flus
 
 def compiler_available(v: Variant) -> bool:
     """The default compiler is whatever the backend finds; another must be on PATH."""
-    return v.compiler == DEFAULT or shutil.which(v.env.get("CC", v.compiler)) is not None
+    return v.compiler == DEFAULT or shutil.which(COMPILER_ENV[v.compiler].get("CC", v.compiler)) is not None
 
 
 def build_step(py: str, v: Variant, work: Path, record: dict) -> float:
@@ -88,7 +86,7 @@ def build_step(py: str, v: Variant, work: Path, record: dict) -> float:
 
 def probe(v: Variant, wheel: Path, work: Path, fork_timeout: float) -> dict:
     """Linkage, compiler, speed and fork behaviour of one built wheel."""
-    libs = steps.extension_libs(wheel).get("_core")
+    libs = extension_libs(wheel).get("_core")
     site = unpack(wheel, work)
     print(f"probing {v.name}: speed", flush=True)
     result = {
@@ -110,15 +108,16 @@ def probe(v: Variant, wheel: Path, work: Path, fork_timeout: float) -> dict:
 
 def measure(args: argparse.Namespace) -> dict:
     py = sys.executable
-    candidates = of_abi(VERSION_SPECIFIC)  # the abi3 builds need Python 3.12: nox -s compare_abi
+    # The abi3 builds need Python 3.12: nox -s compare_abi.
+    candidates = select(abi=VERSION_SPECIFIC, openmp="auto") + select(abi=VERSION_SPECIFIC, openmp="on")
     variants = [v for v in candidates if compiler_available(v)]
     for v in candidates:
         if v not in variants:
-            print(f"{v.name}: {v.env.get('CC', v.compiler)} is not on PATH, not measured", flush=True)
+            print(f"{v.name}: {COMPILER_ENV[v.compiler].get('CC')} is not on PATH, not measured", flush=True)
     results: dict[str, dict] = {v.label: {"backend": v.backend, "compiler_axis": v.compiler} for v in variants}
     with workdir("compilers-") as work:
         tasks = [
-            Task(v.label, f"{v.label}: wheel", lambda v=v: build_step(py, v, work, results[v.label]), GUESS[v.backend])
+            Task(v.label, f"{v.label}: wheel", lambda v=v: build_step(py, v, work, results[v.label]), v.spec.seconds)
             for v in variants
         ]
         times = interleave(tasks, args.reps, args.seed, "compilers")

@@ -1,6 +1,5 @@
 """Timing and reporting shared by compare, compare_compilers, compare_abi and scale: one way to run, interleave, show progress and write.
 
-- `run` times one command and stops with its output's tail if it fails;
 - `interleave` runs every task once per repetition, in a new shuffled order
   each time, and keeps each task's times (report their median);
 - a progress line with an estimate of the time left (tqdm): a live bar on a
@@ -16,7 +15,6 @@ import json
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,22 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
-
-class StepFailed(RuntimeError):
-    """A measured command failed; the message holds the command and the tail of its output."""
-
-
-def run(cmd: Sequence[str], cwd: Path | None = None, env: dict | None = None) -> tuple[float, str]:
-    """Run `cmd`; return its wall time and its output (stdout + stderr); raise StepFailed if it fails."""
-    t0 = time.perf_counter()
-    proc = subprocess.run(list(map(str, cmd)), cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - t0
-    if proc.returncode:
-        msg = f"failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
-        raise StepFailed(msg)
-    return elapsed, proc.stdout + proc.stderr
+from tools.make.build import StepFailed
 
 
 @contextmanager
@@ -75,6 +58,8 @@ class Progress:
     def __init__(self, total: float, desc: str) -> None:
         self.total, self.done, self.count, self.start = total, 0.0, 0, time.perf_counter()
         self.live = sys.stderr.isatty()
+        from tqdm import tqdm  # the instruments' dependency group has it; the summary's users need not
+
         bar_format = "{desc}: {percentage:3.0f}%|{bar}| {elapsed} elapsed, about {remaining} left{postfix}"
         self.bar = tqdm(total=total, desc=desc, bar_format=bar_format, smoothing=0) if self.live else None
 
@@ -92,6 +77,8 @@ class Progress:
             self.bar.total = self.total
             self.bar.update(self.done - self.bar.n)
             return
+        from tqdm import tqdm
+
         meter = tqdm.format_meter(
             self.done,
             self.total,

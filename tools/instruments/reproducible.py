@@ -5,26 +5,28 @@ The rendered project is copied to two directories and each copy is built
 mean the backend's output depends on the sources and that date only. Where
 they differ, the members that differ are listed, and for a compiled module
 the ELF sections that differ. Results go to reports/reproducible.{json,md}.
+
+    python -m tools.instruments.reproducible [BACKEND ...] [--out DIR]
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
-import json
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
 
-import nox
-
-from tools.building import build
-from tools.render import BACKENDS, ROOT, render, variant
+from tools.instruments.measure import md_table, write_report
+from tools.make.build import BuildFailed, build
+from tools.make.render import ROOT, render
+from tools.spec.backends import NAMES, PLACEHOLDER
 
 WORK = ROOT / "build" / "reproducible"
-REPORTS = ROOT / "reports"
 
 
 def _epoch() -> str:
@@ -113,37 +115,55 @@ def compare(one: Path, two: Path, tmp: Path) -> dict:
     return result
 
 
-def check(session: nox.Session, *backends: str) -> None:
-    """Build `backends` (default: all) twice each and report which give identical bytes."""
+def measure(backends: list[str]) -> dict:
+    """Build `backends` twice each and compare the bytes."""
     epoch = _epoch()
     results = {}
-    for backend in backends or BACKENDS:
+    for backend in backends:
+        name = f"{PLACEHOLDER}_{backend}"
         base = WORK / backend
         shutil.rmtree(base, ignore_errors=True)
-        render(backend, base / "source", variant(backend))
+        render(backend, base / "source", name)
         outs = []
         for run in ("1", "2"):
             # A second checkout of the same commit, at another path.
             project = base / f"checkout-{run}"
             shutil.copytree(base / "source", project, symlinks=True)
             outs.append(base / f"dist-{run}")
-            build(session, backend, variant(backend), project, outs[-1], env={"SOURCE_DATE_EPOCH": epoch})
+            build(project, outs[-1], env={"SOURCE_DATE_EPOCH": epoch})
         tmp = base / "tmp"
         tmp.mkdir()
         results[backend] = [
             compare(one, outs[1] / one.name, tmp) for one in sorted(outs[0].iterdir()) if (outs[1] / one.name).exists()
         ]
-    REPORTS.mkdir(exist_ok=True)
-    report = {"SOURCE_DATE_EPOCH": epoch, "backends": results}
-    (REPORTS / "reproducible.json").write_text(json.dumps(report, indent=2) + "\n")
-    lines = [f"# Reproducible builds (SOURCE_DATE_EPOCH={epoch}, two checkouts, two builds)", ""]
-    lines += ["| backend | file | identical | what differs |", "|---|---|---|---|"]
-    for backend, files in results.items():
-        for f in files:
-            lines.append(
-                f"| {backend} | {f['file']} | {'yes' if f['identical'] else 'no'} | {'; '.join(f['differences'])} |"
-            )
-    (REPORTS / "reproducible.md").write_text("\n".join(lines) + "\n")
-    for line in lines[2:]:
-        session.log(line)
-    session.log(f"wrote {(REPORTS / 'reproducible.md').relative_to(ROOT)} and reproducible.json")
+    return {"command": "nox -s reproducible", "SOURCE_DATE_EPOCH": epoch, "backends": results}
+
+
+def markdown(data: dict) -> str:
+    rows = [["backend", "file", "identical", "what differs"]]
+    for backend, files in data["backends"].items():
+        rows += [[backend, f["file"], "yes" if f["identical"] else "no", "; ".join(f["differences"])] for f in files]
+    epoch = data["SOURCE_DATE_EPOCH"]
+    return f"# Reproducible builds (SOURCE_DATE_EPOCH={epoch}, two checkouts, two builds)\n\n{md_table(rows)}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nox -s reproducible --", description=__doc__.split("\n\n")[0])
+    parser.add_argument("backends", nargs="*", metavar="BACKEND", help=f"any of {', '.join(NAMES)} (default: all)")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports", help="where reproducible.json/.md go")
+    args = parser.parse_args(argv)
+    if unknown := set(args.backends) - set(NAMES):
+        parser.error(f"unknown backend(s) {sorted(unknown)}: choose from {', '.join(NAMES)}")
+    try:
+        data = measure(args.backends or list(NAMES))
+    except BuildFailed as error:
+        print(error, file=sys.stderr)
+        return 1
+    path = write_report(args.out, "reproducible", data, markdown(data))
+    print(markdown(data))
+    print(f"wrote {path} and reproducible.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,23 +1,23 @@
 """How each backend's builds and development loop grow with the number of compiled modules.
 
-Run by `nox -s scale`; `python -m tools.scale --help` lists the options.
+Run by `nox -s scale`; `python -m tools.instruments.scale --help` lists the options.
 
 For each N in --modules, each backend's template is rendered with N compiled
-modules: the core's `_core.pyx` and N-1 copies of it, `_core_1.pyx` ...
-`_core_<N-1>.pyx`, added to the template's module list. Measured, interleaved
-in a shuffled order in every repetition (medians reported):
+modules that cimport each other as a real package's do: the core's
+`_kernels` (its loop, declared in `_kernels.pxd`) and `_core`, plus N-2
+copies of `_core.pyx` (`_core_1.pyx` ...), each of which cimports
+`_kernels`: a star around one .pxd. Measured, interleaved in a shuffled
+order in every repetition (medians reported):
 
 - a clean wheel build, the user's path: `uv build --wheel`, isolated (as in
-  compare); each backend also with one compile job (-j1) at the smallest and
+  compare); each backend also with one compile job at the smallest and
   largest N, to measure its parallel efficiency;
 - the edit loop: after an edit to one .pyx, the time until the next import
   sees it, in each backend's development setup (an editable install in a
-  virtual environment of its own);
+  virtual environment of its own); and after an edit to `_kernels.pxd`,
+  the time until the next import sees it in every module that cimports it
+  (the build tool must know that they depend on it);
 - the import of the package with nothing changed, in the same setups.
-
-setuptools in parallel: the template's setup.py translates every .pyx first,
-with cythonize's worker processes, then lets distutils compile the C in its
-thread pool, one job per core (see --help for why not Cython in threads).
 """
 
 from __future__ import annotations
@@ -32,40 +32,22 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
-from tools import steps
-from tools.measure import Task, command_line, interleave, md_table, median, report, run, workdir
-from tools.render import BACKENDS, ROOT
+from tools.inspect.dists import extension_libs
+from tools.inspect.host import machine
+from tools.instruments import steps
+from tools.instruments.measure import Task, command_line, interleave, md_table, median, report, workdir
+from tools.make.build import run, uv
+from tools.make.render import ROOT
+from tools.make.render import modules as listed_modules
+from tools.spec.backends import BACKENDS, NAMES
+from tools.spec.variants import Variant
 
-# Arguments that make meson-python's and scikit-build-core's build tool (ninja) run one job at a time.
-ONE_JOB = {"meson": ["-Ccompile-args=-j1"], "cmake": ["-Cbuild.tool-args=-j1"]}
-# ... and setuptools' build_ext, through its table in pyproject.toml (which setuptools calls experimental).
-ONE_JOB_SETUPTOOLS = "\n[tool.distutils.build_ext]\nparallel = 1\n"
-# Tools a no-isolation editable install needs besides the template's build requirements.
-DEV_TOOLS = {"setuptools": [], "meson": ["ninja"], "cmake": ["ninja", "cmake>=3.26"]}
-# First guesses of a build's seconds, for the estimate of the time left only (then measured times take over).
-GUESS_FIXED, GUESS_PER_MODULE = {"setuptools": 5.0, "meson": 10.0, "cmake": 5.0}, 3.0
-
-
-@dataclass
-class Variant:
-    """One way of building a wheel: a backend, frontend arguments, and text to add to pyproject.toml."""
-
-    name: str
-    backend: str
-    args: list[str] = field(default_factory=list)
-    pyproject_extra: str = ""
-    serial: str | None = None  # the variant that builds the same with one job, for the parallel efficiency
-
-
-VARIANTS = [
-    Variant("setuptools", "setuptools", serial="setuptools -j1"),
-    Variant("meson", "meson", serial="meson -j1"),
-    Variant("cmake", "cmake", serial="cmake -j1"),
-]
-ONE_JOB_VARIANTS = [
-    Variant("setuptools -j1", "setuptools", pyproject_extra=ONE_JOB_SETUPTOOLS),
-    *(Variant(f"{b} -j1", b, ONE_JOB[b]) for b in ("meson", "cmake")),
-]
+# The builds timed: each template as it is, and with one compile job for its parallel efficiency.
+PARALLEL = [Variant(b) for b in NAMES]
+ONE_JOB = [Variant(b, jobs=1) for b in NAMES]
+SERIAL = {v.label: Variant(v.backend, jobs=1).label for v in PARALLEL}
+# A first guess of the seconds each module adds, for the estimate of the time left only.
+GUESS_PER_MODULE = 3.0
 
 
 def package_name(backend: str, n: int) -> str:
@@ -83,21 +65,34 @@ class DevSetup:
     name: str
     stamp: int = 0
     install_s: float | None = None
-    seen: list[bool] = field(default_factory=list)
+    seen: dict[str, list[bool]] = field(default_factory=lambda: {"pyx": [], "pxd": []})
 
     def install(self) -> float:
         self.install_s = steps.editable_install(self.python, self.backend, self.project)
         return self.install_s
 
+    def _reinstall(self) -> float:
+        """setuptools compiles at install time only: its README says to install again after an edit."""
+        return 0.0 if BACKENDS[self.backend].rebuilds_on_import else self.install()
+
     def edit_until_seen(self) -> float:
-        """Edit _core.pyx; seconds until a fresh import sees the edit (setuptools: reinstall first, as its README says)."""
+        """Edit _core.pyx; seconds until a fresh import sees the edit."""
         self.stamp += 1
         steps.edit(self.project, self.name, "_core", self.stamp)
-        reinstall = (
-            steps.editable_install(self.python, self.backend, self.project) if self.backend == "setuptools" else 0
+        reinstall = self._reinstall()
+        seconds, seen = steps.probe(self.python, self.name, ["_core"], self.stamp)
+        self.seen["pyx"].append(seen)
+        return reinstall + seconds
+
+    def edit_pxd_until_seen(self) -> float:
+        """Edit _kernels.pxd; seconds until a fresh import sees the edit in every module that cimports it."""
+        self.stamp += 1
+        steps.edit_pxd(self.project, self.name, self.stamp)
+        reinstall = self._reinstall()
+        seconds, seen = steps.probe(
+            self.python, self.name, listed_modules(self.project, self.backend), self.stamp, "pxd"
         )
-        seconds, seen = steps.probe(self.python, self.name, "_core", self.stamp)
-        self.seen.append(seen)
+        self.seen["pxd"].append(seen)
         return reinstall + seconds
 
     def import_unchanged(self) -> float:
@@ -107,12 +102,12 @@ class DevSetup:
 def dev_setup(backend: str, n: int, work: Path) -> DevSetup:
     """Render the project and make its virtual environment (uv, with pip) holding the build requirements."""
     name = package_name(backend, n)
-    project = steps.fresh(backend, work, name, modules=n)
+    project = steps.fresh(backend, work, name, modules=n, stamps=True)
     venv = project.parent / f"venv-{backend}-{n}"
-    run([steps.uv(), "venv", "--quiet", "--seed", "--python", sys.executable, str(venv)])
+    run([uv(), "venv", "--quiet", "--seed", "--python", sys.executable, str(venv)])
     python = str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
-    requires = [*build_requires(project), *DEV_TOOLS[backend]]
-    run([steps.uv(), "pip", "install", "--quiet", "--python", python, *requires])
+    requires = [*build_requires(project), *BACKENDS[backend].dev_tools]
+    run([uv(), "pip", "install", "--quiet", "--python", python, *requires])
     return DevSetup(backend, n, project, python, name)
 
 
@@ -124,53 +119,53 @@ def build_requires(project: Path) -> list[str]:
     return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
 
 
-def wheel_task(variant: Variant, n: int, work: Path, libs: dict) -> Task:
-    """A clean isolated wheel build of `variant` with n modules; the first one's extensions are inspected."""
+def wheel_task(v: Variant, n: int, work: Path, libs: dict) -> Task:
+    """A clean isolated wheel build of `v` with n modules; the first one's extensions are inspected."""
 
     def build() -> float:
-        project = steps.fresh(variant.backend, work, package_name(variant.backend, n), modules=n)
+        project = steps.fresh(v.backend, work, package_name(v.backend, n), modules=n)
         try:
-            if variant.pyproject_extra:
-                with (project / "pyproject.toml").open("a", encoding="utf-8") as f:
-                    f.write(variant.pyproject_extra)
             out = project / "wheel-out"
-            seconds = steps.build_wheel(sys.executable, project, out, args=variant.args)
-            if (variant.name, n) not in libs:
-                libs[variant.name, n] = steps.extension_libs(next(out.glob("*.whl")))
+            args, env = v.settings()
+            seconds = steps.wheel(sys.executable, project, out, args=args, env=env)
+            if (v.label, n) not in libs:
+                libs[v.label, n] = extension_libs(next(out.glob("*.whl")))
             return seconds
         finally:
             shutil.rmtree(project, ignore_errors=True)
 
-    cores = 1 if variant.name == "setuptools" or variant.args else (os.cpu_count() or 1)
-    guess = GUESS_FIXED[variant.backend] + GUESS_PER_MODULE * n / min(cores, n)
-    return Task(("wheel", variant.name, n), f"{variant.name} wheel, N={n}", build, guess)
+    cores = 1 if v.jobs == 1 else (os.cpu_count() or 1)
+    guess = v.spec.seconds + GUESS_PER_MODULE * n / min(cores, n)
+    return Task(("wheel", v.label, n), f"{v.label} wheel, N={n}", build, guess)
 
 
 def measure(args: argparse.Namespace) -> dict:
     """Set up the development installs, then run every measurement `args.reps` times, interleaved."""
     counts = args.modules
     with workdir("scale-") as work:
-        print(f"preparing {len(BACKENDS) * len(counts)} development setups (virtual environments)", flush=True)
-        setups = {(b, n): dev_setup(b, n, work) for b in BACKENDS for n in counts}
+        print(f"preparing {len(NAMES) * len(counts)} development setups (virtual environments)", flush=True)
+        setups = {(b, n): dev_setup(b, n, work) for b in NAMES for n in counts}
         install_tasks = [
-            Task(("editable install", b, n), f"{b} editable install, N={n}", s.install, GUESS_FIXED[b] + 3.0 * n)
+            Task(("editable install", b, n), f"{b} editable install, N={n}", s.install, BACKENDS[b].seconds + 3.0 * n)
             for (b, n), s in setups.items()
         ]
         interleave(install_tasks, 1, args.seed, "editable installs")
         libs: dict = {}
-        tasks = [wheel_task(v, n, work, libs) for v in VARIANTS for n in counts]
+        tasks = [wheel_task(v, n, work, libs) for v in PARALLEL for n in counts]
         if len(counts) > 1:
-            tasks += [wheel_task(v, n, work, libs) for v in ONE_JOB_VARIANTS for n in (counts[0], counts[-1])]
+            tasks += [wheel_task(v, n, work, libs) for v in ONE_JOB for n in (counts[0], counts[-1])]
         for (b, n), s in setups.items():
             tasks.append(Task(("edit", b, n), f"{b} edit one .pyx, N={n}", s.edit_until_seen, 8.0))
+            tasks.append(Task(("edit pxd", b, n), f"{b} edit the .pxd, N={n}", s.edit_pxd_until_seen, 8.0 + n))
             tasks.append(Task(("import", b, n), f"{b} import, N={n}", s.import_unchanged, 1.0))
         times = interleave(tasks, args.reps, args.seed, "scale")
-    data = {"wheel": {}, "edit": {}, "import": {}, "editable install": {}, "edit seen": {}, "libs": {}}
+    data = {"wheel": {}, "edit": {}, "edit pxd": {}, "import": {}, "editable install": {}, "edit seen": {}, "libs": {}}
     for (kind, name, n), values in times.items():
         data[kind].setdefault(name, {})[n] = median(values)
     for (b, n), s in setups.items():
         data["editable install"].setdefault(b, {})[n] = s.install_s
-        data["edit seen"].setdefault(b, {})[n] = all(s.seen) and bool(s.seen)
+        for kind, seen in s.seen.items():
+            data["edit seen"].setdefault(kind, {}).setdefault(b, {})[n] = all(seen) and bool(seen)
     for (name, n), found in libs.items():
         data["libs"].setdefault(name, {})[n] = found
     return data
@@ -192,10 +187,11 @@ def efficiency(wheel: dict[str, dict[int, float]], cores: int) -> list[dict]:
     between the smallest and the largest N; whole build: t_serial(N) / (cores x t_parallel(N)) at the largest N.
     """
     rows = []
-    for v in VARIANTS:
-        if v.serial is None or v.serial not in wheel or v.name not in wheel:
+    for v in PARALLEL:
+        serial = SERIAL[v.label]
+        if serial not in wheel or v.label not in wheel:
             continue
-        par, ser = wheel[v.name], wheel[v.serial]
+        par, ser = wheel[v.label], wheel[serial]
         common = sorted(set(par) & set(ser))
         if len(common) < 2:
             continue
@@ -203,8 +199,8 @@ def efficiency(wheel: dict[str, dict[int, float]], cores: int) -> list[dict]:
         m_par, m_ser = (par[hi] - par[lo]) / (hi - lo), (ser[hi] - ser[lo]) / (hi - lo)
         rows.append(
             {
-                "variant": v.name,
-                "serial": v.serial,
+                "variant": v.label,
+                "serial": serial,
                 "n": [lo, hi],
                 "per_module_parallel_s": m_par,
                 "per_module_serial_s": m_ser,
@@ -249,19 +245,20 @@ def crossings(table: dict[str, dict[int, float]], names: list[str]) -> list[dict
 def model(wheel: dict[str, dict[int, float]], cores: int, n_values: list[int], core_values: list[int]) -> list[dict]:
     """time(N, c) = fixed + N x per-module / min(c, N), per-module from the one-job build; a model only."""
     rows = []
-    for v in VARIANTS:
-        if v.serial is None or v.serial not in wheel or v.name not in wheel or len(wheel[v.serial]) < 2:
+    for v in PARALLEL:
+        serial = SERIAL[v.label]
+        if serial not in wheel or v.label not in wheel or len(wheel[serial]) < 2:
             continue
-        ser = wheel[v.serial]
+        ser = wheel[serial]
         lo, hi = min(ser), max(ser)
         m = (ser[hi] - ser[lo]) / (hi - lo)
-        fixed = wheel[v.name][lo] - m * lo / min(cores, lo)
+        fixed = wheel[v.label][lo] - m * lo / min(cores, lo)
         rows.append(
             {
-                "variant": v.name,
+                "variant": v.label,
                 "fixed_s": fixed,
                 "per_module_s": m,
-                "measured_here": {n: wheel[v.name].get(n) for n in n_values},
+                "measured_here": {n: wheel[v.label].get(n) for n in n_values},
                 "predicted": {c: {n: fixed + m * n / min(c, n) for n in n_values} for c in core_values},
             }
         )
@@ -270,20 +267,24 @@ def model(wheel: dict[str, dict[int, float]], cores: int, n_values: list[int], c
 
 def analyse(data: dict, cores: int) -> dict:
     """Derived numbers: per-module costs, efficiency, ranking changes, fitted crossings, the model."""
-    backends = list(BACKENDS)
+    backends = list(NAMES)
     wheel = data["wheel"]
     counts = sorted({n for series in wheel.values() for n in series})
     return {
-        "per_module": {kind: {name: per_module(s) for name, s in data[kind].items()} for kind in ("wheel", "edit")},
+        "per_module": {
+            kind: {name: per_module(s) for name, s in data[kind].items()} for kind in ("wheel", "edit", "edit pxd")
+        },
         "efficiency": efficiency(wheel, cores),
         "ranking_changes": {
             "wheel (backends)": ranking_changes(wheel, backends),
             "edit": ranking_changes(data["edit"], backends),
+            "edit pxd": ranking_changes(data["edit pxd"], backends),
             "import": ranking_changes(data["import"], backends),
         },
         "crossings": {
-            "wheel": crossings(wheel, [v.name for v in VARIANTS]),
+            "wheel": crossings(wheel, [v.label for v in PARALLEL]),
             "edit": crossings(data["edit"], backends),
+            "edit pxd": crossings(data["edit pxd"], backends),
         },
         "model": model(wheel, cores, sorted({counts[-1], 4 * counts[-1]}) if counts else [], sorted({cores, 8, 32})),
     }
@@ -312,7 +313,7 @@ def series_table(table: dict[str, dict[int, float]], names: list[str], counts: l
 def libs_lines(libs: dict[str, dict[int, dict]]) -> list[str]:
     """Per wheel: its extension modules grouped by the libraries they link; modules without OpenMP flagged."""
     lines = []
-    for name in [v.name for v in VARIANTS + ONE_JOB_VARIANTS if v.name in libs]:
+    for name in [v.label for v in PARALLEL + ONE_JOB if v.label in libs]:
         for n, modules in sorted(libs[name].items()):
             groups: dict[str, list[str]] = {}
             for module, needed in modules.items():
@@ -328,8 +329,8 @@ def libs_lines(libs: dict[str, dict[int, dict]]) -> list[str]:
 
 def markdown(report: dict) -> str:
     data, derived, m = report["data"], report["derived"], report["machine"]
-    counts, backends = report["modules"], list(BACKENDS)
-    wheel_names = [v.name for v in VARIANTS]
+    counts, backends = report["modules"], list(NAMES)
+    wheel_names = [v.label for v in PARALLEL]
     eff = md_table(
         [
             ["variant", "against", "N", "s/module parallel", "s/module one job", "marginal efficiency", "whole build"],
@@ -377,15 +378,22 @@ def markdown(report: dict) -> str:
                 [r["variant"], fmt(r["fixed_s"]), fmt(r["per_module_s"], ".2f"), str(n), fmt(measured)]
                 + [fmt(r["predicted"][c][n]) for c in r["predicted"]]
             )
-    seen = ", ".join(f"{b} {'yes' if all(data['edit seen'][b].values()) else 'NO'}" for b in backends)
+
+    def seen(kind: str) -> str:
+        found = data["edit seen"].get(kind, {})
+        return ", ".join(f"{b} {'yes' if all(found.get(b, {}).values()) else 'NO'}" for b in backends)
+
     tools = ", ".join(f"{k} {v}" for k, v in report["tools"].items())
     return f"""# Scale
 
 {report["date"]} · `{report["command"]}` · {m["cpu"]}, {m["cores"]} cores · Python {m["python"]}
 · load average before {m["load_average"]}, after {m["load_average_after"]} · {tools}
 
-Each package has N compiled modules: `_core.pyx` and N-1 copies of it (`_core_1.pyx` ...), listed in the template's
-module list. Median of {report["reps"]} interleaved repetition(s) (shuffled order each time); "/module" is the
+Each package has N compiled modules that cimport each other as a real package's do: the core's `_kernels` (declared
+in `_kernels.pxd`) and `_core`, and N-2 copies of `_core.pyx` (`_core_1.pyx` ...), each of which cimports `_kernels`,
+all listed in the template's module list. Median of {
+        report["reps"]
+    } interleaved repetition(s) (shuffled order each time); "/module" is the
 marginal cost (t(N) - t(N₀)) / (N - N₀), N₀ = {counts[0]}. Lower is better everywhere. Took {
         report["duration_s"]:.0f} s.
 
@@ -394,16 +402,25 @@ marginal cost (t(N) - t(N₀)) / (N - N₀), N₀ = {counts[0]}. Lower is better
 Every backend builds its modules on all cores: meson-python and scikit-build-core through ninja, setuptools through
 the template's setup.py (every .pyx cythonized first in worker processes, then the C compiled in distutils' threads).
 
-{series_table(data["wheel"], wheel_names + [v.name for v in ONE_JOB_VARIANTS if v.name in data["wheel"]], counts, True)}
+{series_table(data["wheel"], wheel_names + [v.label for v in ONE_JOB if v.label in data["wheel"]], counts, True)}
 
 ## Edit one .pyx, until the next import sees it, seconds
 
 Editable installs (`pip install --no-build-isolation -e .`, scikit-build-core with `editable.rebuild=true` and a
 `build-dir`), each in a virtual environment of its own. meson-python and scikit-build-core rebuild on import;
 setuptools does not, so its time is the reinstall its README asks for plus the import; that reinstall builds in
-fresh temporary folders (setuptools/command/editable_wheel.py), so it compiles every module again. Edit seen: {seen}.
+fresh temporary folders (setuptools/command/editable_wheel.py), so it compiles every module again. Edit seen:
+{seen("pyx")}.
 
 {series_table(data["edit"], backends, counts, True)}
+
+## Edit `_kernels.pxd`, until the next import sees it in every module that cimports it, seconds
+
+The edit changes a constant that the .pxd declares and every module exposes; the build tool must know that each
+module depends on the .pxd (Cython's dependency file, read by ninja; cythonize's own check in setuptools) and
+rebuild them all. Seen in every module: {seen("pxd")}.
+
+{series_table(data["edit pxd"], backends, counts, True)}
 
 ## Import with nothing changed (editable installs), seconds
 
@@ -421,7 +438,7 @@ First editable install (a full development build, measured once): {
 Speedup over the same build with one compile job, divided by the cores: "marginal" from the seconds per module
 between the smallest and largest N (the part that can run in parallel), "whole build" from the total at the largest
 N. One job: `-Ccompile-args=-j1` and `-Cbuild.tool-args=-j1` (ninja -j1) for meson-python and scikit-build-core,
-`[tool.distutils.build_ext] parallel = 1` in pyproject.toml for setuptools. Above 100% means the noise is larger
+`[build_ext] parallel = 1` in a file that `DIST_EXTRA_CONFIG` names for setuptools. Above 100% means the noise is larger
 than the effect: more repetitions, a larger N or a quieter machine.
 
 {eff if derived["efficiency"] else "Needs two N or more."}
@@ -456,19 +473,19 @@ def chart(report: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     data = report["data"]
-    colors = {"setuptools": "#4c72b0", "meson": "#dd8452", "cmake": "#55a868"}
     panels = [
         ("wheel", "clean wheel build (uv, isolated)"),
         ("edit", "edit one .pyx → import sees it"),
+        ("edit pxd", "edit the .pxd → every module sees it"),
         ("import", "import, nothing changed"),
     ]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.2))
     for ax, (kind, title) in zip(axes, panels, strict=True):
         for name, series in data[kind].items():
-            if name.endswith("-j1"):
+            if name not in BACKENDS:  # the one-job builds
                 continue
             ns = sorted(series)
-            ax.plot(ns, [series[n] for n in ns], "o-", label=name, color=colors.get(name))
+            ax.plot(ns, [series[n] for n in ns], "o-", label=name, color=BACKENDS[name].color)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xticks(report["modules"], [str(n) for n in report["modules"]])
@@ -504,24 +521,22 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--modules",
-        default="1,3,9",
-        help="numbers of compiled modules, comma-separated (default 1,3,9: with --reps 2, about 13 min on 2 cores)",
+        default="2,4,8",
+        help="numbers of compiled modules, 2 or more, comma-separated (default 2,4,8)",
     )
     parser.add_argument("--reps", type=int, default=2, help="interleaved repetitions (default 2)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: N = 1 and 2, one repetition")
+    parser.add_argument("--quick", action="store_true", help="smoke run: N = 2 and 3, one repetition")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
     parser.add_argument("--out", type=Path, default=ROOT / "reports", help="where scale.json/.md/.png go")
     args = parser.parse_args(argv)
     if args.quick:
-        args.modules, args.reps = "1,2", 1
+        args.modules, args.reps = "2,3", 1
     try:
         args.modules = sorted({int(x) for x in args.modules.split(",") if x.strip()})
     except ValueError:
-        parser.error("--modules takes whole numbers separated by commas, e.g. 1,4,16")
-    if not args.modules or args.modules[0] < 1 or args.reps < 1:
-        parser.error("--modules must be positive numbers and --reps at least 1")
-
-    from tools.bench import machine
+        parser.error("--modules takes whole numbers separated by commas, e.g. 2,4,16")
+    if not args.modules or args.modules[0] < 2 or args.reps < 1:
+        parser.error("--modules must be 2 or more (the core has two modules) and --reps at least 1")
 
     cores = os.cpu_count() or 1
 

@@ -1,89 +1,77 @@
-"""The build and development steps that compare and scale time, on fresh rendered copies of a template.
+"""The build and development steps that the instruments time, on fresh rendered copies of a template.
 
 - `fresh`: render a template (optionally with N compiled modules: copies of
-  the core's `_core.pyx` named `_core_1.pyx` ... `_core_<N-1>.pyx`);
-- `build_wheel`: a clean wheel build, by default the user's path (`uv build
-  --wheel`, isolated); `variant_wheel`: that, of a variant of tools/variants.py;
+  the core's `_core.pyx` named `_core_1.pyx` ... `_core_<N-1>.pyx`, each of
+  which cimports `_kernels` as `_core` does);
+- `wheel`: a clean wheel build, by default the user's path (`uv build
+  --wheel`, isolated), of a fresh copy; `variant_wheel`: that, of a variant;
 - `editable_install`, `edit`, `probe`, `time_import`: the development loop;
-- `extension_libs`: each extension module of a wheel and the libraries it links;
 - `tool_versions`: the versions of the tools that did all this.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import statistics
-import sys
 import tempfile
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tools.elf import needed
-from tools.measure import run
-from tools.render import add_modules, commit, render, variant
+from tools.make.build import build, run, uv
+from tools.make.render import add_modules, commit, render
+from tools.spec.backends import PLACEHOLDER
+from tools.spec.backends import backend as backend_of
 
 if TYPE_CHECKING:
-    from tools.variants import Variant
-
-# Editable installs: meson-python needs no option and rebuilds on import by
-# itself; scikit-build-core rebuilds on import only with editable.rebuild and
-# a persistent build dir; setuptools never rebuilds (reinstall to see an edit).
-EDITABLE_ARGS = {
-    "setuptools": [],
-    "meson": [],
-    "cmake": ["-Ceditable.rebuild=true", "-Cbuild-dir=build/{wheel_tag}"],
-}
-EXTENSION = re.compile(r"(?P<module>[^/.]+)\.[^/]*\.(so|pyd)$")
-
-
-def uv() -> str:
-    """The uv executable, or stop with what to install."""
-    found = shutil.which("uv")
-    if not found:
-        sys.exit("uv is not installed in this environment")
-    return found
+    from tools.spec.variants import Variant
 
 
 def module_names(count: int) -> list[str]:
-    """The compiled modules of a package with `count` of them: _core, _core_1, ..., _core_<count-1>."""
-    return ["_core", *(f"_core_{i}" for i in range(1, count))]
+    """The compiled modules of a package with `count` of them: _core, _kernels, _core_1, ..., _core_<count-2>."""
+    return ["_core", "_kernels", *(f"_core_{i}" for i in range(1, count - 1))]
 
 
-def fresh(backend: str, work: Path, name: str | None = None, modules: int = 1, git: bool = False) -> Path:
-    """A clean rendered copy of `backend`'s template in a new folder under `work`, with `modules` modules."""
-    name = name or variant(backend)
+# What `stamps` adds so that an edit of _kernels.pxd can be seen from Python:
+# a constant in the .pxd, which every module that cimports it exposes.
+PXD_STAMP = "\ncdef enum:\n    PXD_STAMP = 0\n"
+EXPOSE_STAMP = "\nfrom ._kernels cimport PXD_STAMP\n_PXD_EDITED = PXD_STAMP\n"
+
+
+def fresh(
+    backend: str, work: Path, name: str | None = None, modules: int = 2, git: bool = False, stamps: bool = False
+) -> Path:
+    """A clean rendered copy of `backend`'s template in a new folder under `work`, with `modules` compiled modules.
+
+    The copies of _core.pyx cimport _kernels as _core does. With `stamps`,
+    every module exposes a constant of _kernels.pxd, for `edit_pxd`.
+    """
+    name = name or f"{PLACEHOLDER}_{backend}"
     dest = render(backend, Path(tempfile.mkdtemp(dir=work, prefix=f"{backend}-")), name, git=False)
-    extra = module_names(modules)[1:]
+    extra = module_names(modules)[2:]
     package = dest / "src" / name
     for module in extra:
         shutil.copy2(package / "_core.pyx", package / f"{module}.pyx")
     add_modules(dest, backend, extra)
+    if stamps:
+        with (package / "_kernels.pxd").open("a", encoding="utf-8") as pxd:
+            pxd.write(PXD_STAMP)
+        with (package / "_kernels.pyx").open("a", encoding="utf-8") as pyx:
+            pyx.write("\n_PXD_EDITED = PXD_STAMP\n")
+        for module in ["_core", *extra]:
+            with (package / f"{module}.pyx").open("a", encoding="utf-8") as pyx:
+                pyx.write(EXPOSE_STAMP)
     if git:  # meson-python builds its sdist from what git tracks
         commit(dest, f"Start {name} from the {backend} template")
     return dest
 
 
-def build_wheel(
-    py: str,
-    project: Path,
-    out: Path,
-    *,
-    frontend: str = "uv",
-    isolated: bool = True,
-    args: Sequence[str] = (),
-    env: dict | None = None,
+def wheel(
+    py: str, project: Path, out: Path, *, frontend: str = "uv", isolated: bool = True, args=(), env=None
 ) -> float:
-    """Build a wheel of `project` into `out` with uv or pip; return the wall time."""
-    iso = [] if isolated else ["--no-build-isolation"]
-    if frontend == "uv":
-        cmd = [uv(), "build", "--wheel", "--python", py, *iso, *args, "-o", str(out), str(project)]
-    else:
-        cmd = [py, "-m", "pip", "wheel", "--no-deps", *iso, *args, "-w", str(out), str(project)]
-    return run(cmd, env=env)[0]
+    """A clean wheel build of `project` into `out` with uv or pip (no sdist); return the wall time."""
+    return build(project, out, python=py, frontend=frontend, sdist=False, isolated=isolated, args=args, env=env)
 
 
 def variant_wheel(py: str, v: Variant, work: Path) -> tuple[float, Path]:
@@ -91,8 +79,7 @@ def variant_wheel(py: str, v: Variant, work: Path) -> tuple[float, Path]:
     project = fresh(v.backend, work, name=v.name)
     out = project / "wheel-out"
     args, env = v.settings()
-    # uv build takes the backend's settings as -C KEY=VALUE, as `python -m build` does.
-    seconds = build_wheel(py, project, out, args=args, env={**os.environ, **env})
+    seconds = wheel(py, project, out, args=args, env=env)
     kept = work / "wheels" / v.folder
     shutil.rmtree(kept, ignore_errors=True)
     kept.mkdir(parents=True)
@@ -101,7 +88,7 @@ def variant_wheel(py: str, v: Variant, work: Path) -> tuple[float, Path]:
 
 def editable_install(py: str, backend: str, project: Path) -> float:
     """`pip install --no-build-isolation -e project` (the templates' development setup); return the wall time."""
-    cmd = [py, "-m", "pip", "install", "--no-deps", "--no-build-isolation", *EDITABLE_ARGS[backend]]
+    cmd = [py, "-m", "pip", "install", "--no-deps", "--no-build-isolation", *backend_of(backend).editable_args]
     return run([*cmd, "-e", str(project)])[0]
 
 
@@ -118,9 +105,21 @@ def edit(project: Path, name: str, module: str, stamp: int) -> None:
     pyx.write_text(f"{text}\n_EDITED = {stamp}\n", encoding="utf-8")
 
 
-def probe(py: str, name: str, module: str, stamp: int) -> tuple[float, bool]:
-    """Wall time of a fresh interpreter importing name.module, and whether it sees edit `stamp`."""
-    code = f"import {name}.{module} as m; print('edit seen:', getattr(m, '_EDITED', None) == {stamp})"
+def edit_pxd(project: Path, name: str, stamp: int) -> None:
+    """Edit _kernels.pxd (made by fresh(stamps=True)): its constant becomes `stamp`."""
+    pxd = project / "src" / name / "_kernels.pxd"
+    text = pxd.read_text(encoding="utf-8")
+    pxd.write_text(re.sub(r"PXD_STAMP = \d+", f"PXD_STAMP = {stamp}", text), encoding="utf-8")
+
+
+def probe(py: str, name: str, modules: Sequence[str], stamp: int, kind: str = "pyx") -> tuple[float, bool]:
+    """Wall time of a fresh interpreter importing name.<each module>, and whether every one sees edit `stamp`."""
+    attribute = "_EDITED" if kind == "pyx" else "_PXD_EDITED"
+    code = (
+        "import importlib\n"
+        f"seen = [getattr(importlib.import_module('{name}.' + m), '{attribute}', None) == {stamp} for m in {list(modules)!r}]\n"
+        "print('edit seen:', all(seen))\n"
+    )
     seconds, out = run([py, "-c", code])
     return seconds, "edit seen: True" in out
 
@@ -128,16 +127,6 @@ def probe(py: str, name: str, module: str, stamp: int) -> tuple[float, bool]:
 def time_import(py: str, module: str, repeats: int = 5) -> float:
     """Median wall time of a fresh interpreter importing `module`."""
     return statistics.median(run([py, "-c", f"import {module}"])[0] for _ in range(repeats))
-
-
-def extension_libs(wheel: Path) -> dict[str, list[str] | None]:
-    """Each extension module in the wheel -> the libraries it links (DT_NEEDED; None if not ELF)."""
-    libs = {}
-    with zipfile.ZipFile(wheel) as zf, tempfile.TemporaryDirectory() as tmp:
-        for member in zf.namelist():
-            if match := EXTENSION.search(member):
-                libs[match["module"]] = needed(Path(zf.extract(member, tmp)))
-    return dict(sorted(libs.items()))
 
 
 def tool_versions(py: str) -> dict[str, str]:

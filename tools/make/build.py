@@ -103,7 +103,8 @@ def build(
         failed, output = done.returncode != 0, done.stdout[-3000:] + done.stderr[-3000:]
     elapsed = time.perf_counter() - t0
     if failed:
-        raise BuildFailed(f"{output}{diagnose(project, args, environ, python)}")
+        msg = f"{output}{diagnose(project, args, environ, python)}"
+        raise BuildFailed(msg)
     return elapsed
 
 
@@ -178,7 +179,9 @@ def _try(command: list[str], source: str, *flags: str) -> str | None:
 
 def _python_facts(python: str) -> tuple[str, str | None]:
     """Python's include directory and its configured C compiler (sysconfig), as the build's Python sees them."""
-    code = "import json, sysconfig; print(json.dumps([sysconfig.get_paths()['include'], sysconfig.get_config_var('CC')]))"
+    code = (
+        "import json, sysconfig; print(json.dumps([sysconfig.get_paths()['include'], sysconfig.get_config_var('CC')]))"
+    )
     done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False)
     try:
         include, cc = json.loads(done.stdout.strip().splitlines()[-1])

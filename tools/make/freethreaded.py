@@ -6,6 +6,14 @@ installed versions (3.14.0t ...) and in uv's (`uv python find`, which only
 looks and never downloads). Every candidate is asked whether it was built
 with Py_GIL_DISABLED: a name proves nothing.
 
+    python -m tools.make.freethreaded find     the interpreter, or nothing
+    python -m tools.make.freethreaded test [PYTEST ARGS]
+
+`test` makes a venv of the interpreter under build/freethreaded/, builds
+each backend for it, checks that the GIL stays off after importing each
+build, runs the suite, then tests/test_core.py with every test run by 4
+threads at once (pytest-run-parallel), and times the twin's threads.
+
 NOT RUN HERE: this machine has no free-threaded interpreter, so only the
 "none found" path has run (see the README).
 """
@@ -128,6 +136,47 @@ def venv_python(venv: Path) -> str:
     return str(venv / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python"))
 
 
+def test(python: str, pytest_args: list[str], packages: list[str]) -> int:
+    """Build every default variant for `python` in a venv of its own, and test them there."""
+    from tools.make.build import BuildFailed, build_variant
+    from tools.make.render import ROOT
+    from tools.spec.variants import default_builds
+
+    work = ROOT / "build" / "freethreaded"
+    venv = work / "venv"
+    shutil.rmtree(venv, ignore_errors=True)
+
+    def run(*cmd: str) -> None:
+        print(f"$ {' '.join(cmd)}", flush=True)
+        subprocess.run(cmd, check=True, cwd=ROOT)
+
+    try:
+        run(python, "-m", "venv", str(venv))
+        py = venv_python(venv)
+        run(py, "-m", "pip", "install", "--quiet", *packages, "pytest-run-parallel>=0.7")
+        variants = default_builds()
+        for v in variants:
+            build_variant(v, work, python=py)
+        run(py, "-m", "pip", "install", "--quiet", *(str(w) for v in variants for w in v.wheels(work)))
+        run(py, "-c", GIL_CHECK, *(v.name for v in variants))
+        # The whole suite (tests/test_robust.py calls every function from 16
+        # threads at once), then each test of test_core.py run by 4 threads at once.
+        run(py, "-m", "pytest", *pytest_args)
+        run(py, "-m", "pytest", "tests/test_core.py", "--parallel-threads=4", "-q", *pytest_args)
+        run(py, "-c", TWIN_THREADS, variants[0].name)
+    except (subprocess.CalledProcessError, BuildFailed) as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    print(find() or NOT_FOUND)
-    sys.exit(0)
+    if sys.argv[1:2] == ["find"]:
+        print(find() or "")
+        sys.exit(0)
+    if sys.argv[1:2] == ["test"] and (found := find()):
+        # What the test group and the build group install, passed by the session after --packages.
+        args = sys.argv[2:]
+        cut = args.index("--packages") if "--packages" in args else len(args)
+        sys.exit(test(found, args[:cut], args[cut + 1 :]))
+    sys.exit(NOT_FOUND if sys.argv[1:2] == ["test"] else "usage: python -m tools.make.freethreaded find | test [ARGS]")

@@ -1,24 +1,27 @@
 """Start a standalone project from one of the templates: `nox -s new -- BACKEND DEST`.
 
 The project is what `render` writes (the template and the core, renamed),
-plus the package's own tests and the files in tools/new_project/ (noxfile,
-.gitignore, CI workflow, the pyproject.toml tables for pytest and
-cibuildwheel), all renamed the same way, then one git commit.
+plus the package's own tests, the check that its sdist and wheel hold every
+package file (tools/checks/contents.py, as tools/check_contents.py), and the
+files in tools/make/new_project/ (noxfile, .gitignore, CI workflow, the
+pyproject.toml tables for pytest and cibuildwheel), all renamed the same way
+and with only the chosen backend's lines, then one git commit.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: `python tools/new.py`
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools.render import BACKENDS, ROOT, _rename, check_name, commit, render
+from tools.make.render import ROOT, check_name, commit, rename, render
+from tools.spec.backends import NAMES
 
 EXTRAS = Path(__file__).resolve().parent / "new_project"
+CONTENTS_CHECK = ROOT / "tools" / "checks" / "contents.py"
 # The package's own suite; tests of this repository's tools stay behind.
 TESTS = ("conftest.py", "test_core.py")
 # For setuptools projects: the sdist ships tests/ whole, as with the other backends.
@@ -38,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Copy a template and the core into DEST as a project of its own, renamed to NAME.",
     )
     parser.add_argument(
-        "backend", choices=BACKENDS, metavar="BACKEND", help=f"the template to start from: {', '.join(BACKENDS)}"
+        "backend", choices=NAMES, metavar="BACKEND", help=f"the template to start from: {', '.join(NAMES)}"
     )
     parser.add_argument("dest", type=Path, metavar="DEST", help="where to write the project (a new or empty folder)")
     parser.add_argument("--name", help="import and distribution name (default: the name of DEST)")
@@ -47,6 +50,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-git", dest="git", action="store_false", help="no `git init` and first commit")
     return parser
+
+
+# In tools/make/new_project/: a block between "# >>> meson" and "# <<< meson"
+# and a line that ends with "# only: setuptools, meson" are for those
+# backends; a project keeps its own backend's lines, without the markers.
+_BLOCK = re.compile(r"^# >>> (?P<names>[\w, ]+)\n(?P<body>.*?)^# <<< (?P=names)\n", re.MULTILINE | re.DOTALL)
+_ONLY = re.compile(r"^(?P<line>.*?)\s*# only: (?P<names>[\w, ]+)\n", re.MULTILINE)
+
+
+def for_backend(text: str, backend: str) -> str:
+    """`text` with the lines marked for other backends taken out, and the markers."""
+
+    def keep(match: re.Match[str], part: str) -> str:
+        names = {name.strip() for name in match["names"].split(",")}
+        return match[part] + ("\n" if part == "line" else "") if backend in names else ""
+
+    text = _BLOCK.sub(lambda m: keep(m, "body"), text)
+    return _ONLY.sub(lambda m: keep(m, "line"), text)
 
 
 def new(backend: str, dest: Path, name: str, *, force: bool = False, git: bool = True) -> list[Path]:
@@ -69,14 +90,15 @@ def new(backend: str, dest: Path, name: str, *, force: bool = False, git: bool =
         for source in sorted(EXTRAS.rglob("*")):
             if source.is_file() and source.name != TAIL and "__pycache__" not in source.parts:
                 relative = source.relative_to(EXTRAS)
-                _write(staged / relative.with_name(STORED_AS.get(source.name, source.name)), source, name)
+                _write(staged / relative.with_name(STORED_AS.get(source.name, source.name)), source, name, backend)
         for test in TESTS:
             _write(staged / "tests" / test, ROOT / "tests" / test, name)
+        _write(staged / "tools" / "check_contents.py", CONTENTS_CHECK, name)
         if backend == "setuptools":
             (staged / "MANIFEST.in").write_text(MANIFEST, encoding="utf-8")
         pyproject = staged / "pyproject.toml"
         pyproject.write_text(
-            pyproject.read_text(encoding="utf-8") + "\n" + _rename(_read(EXTRAS / TAIL), name), encoding="utf-8"
+            pyproject.read_text(encoding="utf-8") + "\n" + rename(_read(EXTRAS / TAIL), name), encoding="utf-8"
         )
         written = sorted(path.relative_to(staged) for path in staged.rglob("*") if path.is_file())
         shutil.copytree(staged, dest, dirs_exist_ok=True)
@@ -91,9 +113,10 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def _write(target: Path, source: Path, name: str) -> None:
+def _write(target: Path, source: Path, name: str, backend: str | None = None) -> None:
+    text = rename(_read(source), name)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(_rename(_read(source), name), encoding="utf-8")
+    target.write_text(for_backend(text, backend) if backend else text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

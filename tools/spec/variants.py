@@ -140,4 +140,3 @@ def by_label(label: str) -> Variant:
             return v
     msg = f"no variant labelled {label!r}: choose one of {', '.join(v.label for v in VARIANTS)}"
     raise KeyError(msg)
-

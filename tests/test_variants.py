@@ -1,0 +1,49 @@
+"""This repository's variants are what their names say (tools/spec/variants.py); not shipped into new projects.
+
+A variant's name carries its axis (mathcore_meson_clang, mathcore_meson_abi3,
+mathcore_meson_no_openmp), and a switch that a backend ignored would still
+build, with the default settings: only the built module tells.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools.inspect.elf import needed
+
+
+def _core_file(build) -> str:
+    return importlib.import_module(f"{build.__name__}._core").__spec__.origin
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the modules' ELF dynamic section (Linux)")
+def test_clang_variant_is_clangs(build):
+    """A clang variant was compiled by clang and links LLVM's libomp, not libgomp."""
+    if not build.__name__.endswith("_clang"):
+        pytest.skip("not a clang variant")
+    info = build.build_info()
+    assert "clang" in info["compiler"].lower()
+    assert info["openmp"], "the clang variants build with OpenMP required"
+    runtimes = [lib for lib in needed(Path(_core_file(build))) if "omp" in lib]
+    # libomp.so.5 on Debian and Ubuntu (libomp-dev), libomp.so elsewhere.
+    assert runtimes, "no OpenMP runtime linked"
+    assert all(lib.startswith("libomp.so") for lib in runtimes), runtimes
+
+
+def test_abi3_variant_is_abi3(build):
+    """An abi3 variant was compiled for the Limited API (tests/test_core.py checks that tags and file names agree)."""
+    if not build.__name__.endswith("_abi3"):
+        pytest.skip("not an abi3 variant")
+    assert build.build_info()["limited_api"] is not None, "an abi3 variant compiled for one Python version"
+
+
+def test_no_openmp_variant_has_none(build):
+    """A variant built with its OpenMP switch off runs its prange serially."""
+    if not build.__name__.endswith("_no_openmp"):
+        pytest.skip("not a variant without OpenMP")
+    assert build.build_info()["openmp"] is False
+    assert build.build_info()["parallel_runner"] == "serial"
