@@ -77,7 +77,12 @@ class BuildExt(build_ext):
         # compiler is not made to run in threads (cython/cython#7997), and
         # distutils compiles the C in threads. The C goes under build/, never
         # into src/ or the wheel.
-        translated = cythonize(self.extensions, build_dir=self.build_temp, nthreads=self.parallel, force=self.force)
+        translated = cythonize(
+            self.extensions,
+            build_dir=self.build_temp,
+            nthreads=self.parallel,
+            force=self.force,
+        )
         for ext, c_ext in zip(self.extensions, translated, strict=True):
             ext.sources = c_ext.sources
         super().build_extensions()

@@ -1,9 +1,10 @@
 """Runtime CPU dispatch: the kernel each build picks, forced, and on emulated CPUs.
 
-Each build holds its loop twice, for the baseline and for AVX2 + FMA, and
-picks at import. The qemu tests run this interpreter and the installed
-builds as an older CPU (Nehalem: no AVX2, where AVX2 code dies of SIGILL)
-and as one with AVX2 (Haswell).
+Each build holds its loop three times on x86-64 (baseline, AVX2 + FMA,
+AVX-512) and picks the fastest the CPU runs at import. The qemu tests run
+this interpreter and the installed builds as an older CPU (Nehalem: no
+AVX2, where AVX2 code dies of SIGILL) and as one with AVX2 but no AVX-512
+(Haswell; qemu-user emulates no AVX-512).
 """
 
 from __future__ import annotations
@@ -20,11 +21,17 @@ from pathlib import Path
 import pytest
 
 X86_64_LINUX = sys.platform == "linux" and platform.machine() == "x86_64"
+# What each kernel needs of the CPU, as /proc/cpuinfo names the flags.
+NEEDS = {
+    "baseline": set(),
+    "avx2": {"avx2", "fma"},
+    "avx512": {"avx2", "fma", "avx512f", "avx512cd", "avx512dq", "avx512bw", "avx512vl"},
+}
 
 
-def _forced(build) -> bool:
-    """Whether <PACKAGE>_KERNEL=baseline is set for this build, as CI does on its second pass."""
-    return os.environ.get(f"{build.__name__.upper()}_KERNEL") == "baseline"
+def _forced(build) -> str | None:
+    """The kernel <PACKAGE>_KERNEL forces for this build, as CI does on its extra passes."""
+    return os.environ.get(f"{build.__name__.upper()}_KERNEL")
 
 
 def _cpu_flags() -> set[str]:
@@ -32,35 +39,65 @@ def _cpu_flags() -> set[str]:
     return set(next(line for line in text.splitlines() if line.startswith("flags")).split(":")[1].split())
 
 
+def _best(flags: set[str]) -> str:
+    return next(kernel for kernel in reversed(NEEDS) if NEEDS[kernel] <= flags)
+
+
 def test_kernel_is_listed(build):
     info = build.build_info()
     assert info["kernels"][0] == "baseline"
     assert info["kernel"] in info["kernels"]
     if _forced(build):
-        assert info["kernel"] == "baseline"
+        assert info["kernel"] == _forced(build)
 
 
 @pytest.mark.skipif(not X86_64_LINUX, reason="reads x86-64 CPU flags from /proc/cpuinfo")
 def test_kernel_matches_this_cpu(build):
-    """On x86-64 with gcc or clang: the AVX2 kernel exactly when this CPU has AVX2 and FMA, unless forced."""
+    """On x86-64 with gcc or clang: the fastest kernel this CPU has the instructions for, unless forced."""
     info = build.build_info()
-    assert info["kernels"] == ["baseline", "avx2"]
-    want = "avx2" if {"avx2", "fma"} <= _cpu_flags() and not _forced(build) else "baseline"
-    assert info["kernel"] == want
+    assert info["kernels"] == ["baseline", "avx2", "avx512"]
+    assert info["kernel"] == (_forced(build) or _best(_cpu_flags()))
 
 
-def test_unknown_kernel_is_refused(build):
-    variable = f"{build.__name__.upper()}_KERNEL"
-    done = subprocess.run(
-        [sys.executable, "-c", f"import {build.__name__}"],
-        env={**os.environ, variable: "avx512"},
+def _import_with(build, kernel: str) -> subprocess.CompletedProcess[str]:
+    """Import the build in a child with <PACKAGE>_KERNEL=kernel; it prints its kernel and whether its sums are exact."""
+    code = (
+        f"import {build.__name__} as m; "
+        "print(m.build_info()['kernel'], all(f(-5, 300_007) == m.twin.exact(-5, 300_007) "
+        "for f in (m.do_math, m.do_math_threaded, m.do_math_parallel)))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, f"{build.__name__.upper()}_KERNEL": kernel},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+@pytest.mark.parametrize("kernel", list(NEEDS))
+def test_each_kernel_forced(build, kernel):
+    """Forced, each kernel gives exact answers where the CPU has its instructions, and a clear error where not."""
+    if kernel not in build.build_info()["kernels"]:
+        pytest.skip(f"this build holds no {kernel} kernel (not x86-64 with gcc or clang)")
+    if not X86_64_LINUX:
+        pytest.skip("reads x86-64 CPU flags from /proc/cpuinfo")
+    done = _import_with(build, kernel)
+    if NEEDS[kernel] <= _cpu_flags():
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.split() == [kernel, "True"]
+    else:
+        # The refusal comes before any instruction of that kernel runs: no SIGILL (-4), a ValueError.
+        assert done.returncode == 1, f"exit status {done.returncode}\n{done.stderr[-2000:]}"
+        assert f"ValueError: {build.__name__.upper()}_KERNEL={kernel}, but this module or CPU cannot run it" in done.stderr
+
+
+def test_unknown_kernel_is_refused(build):
+    done = _import_with(build, "avx1024")
     assert done.returncode != 0
-    assert f"ValueError: {variable} must be auto or baseline, not 'avx512'" in done.stderr
+    variable = f"{build.__name__.upper()}_KERNEL"
+    assert f"ValueError: {variable} must be auto, baseline, avx2 or avx512, not 'avx1024'" in done.stderr
 
 
 # Under emulation Python runs some 20 times slower: small sums, a generous limit.
@@ -79,6 +116,9 @@ QEMU = shutil.which("qemu-x86_64")
 @pytest.mark.parametrize(("cpu", "kernel"), [("Nehalem", "baseline"), ("Haswell", "avx2")])
 def test_emulated_cpu(build, cpu, kernel):
     """The same wheel on an emulated CPU without AVX2 and one with it: exact answers, the right kernel."""
+    forced = _forced(build)
+    if forced and forced != "baseline":
+        pytest.skip(f"{forced} forced: the emulated CPU may lack it")
     child = subprocess.Popen(
         [QEMU, "-cpu", cpu, sys.executable, "-c", EMULATED, build.__name__],
         stdin=subprocess.DEVNULL,
@@ -96,5 +136,5 @@ def test_emulated_cpu(build, cpu, kernel):
     # A SIGILL here is AVX2 code run on a CPU that lacks it.
     assert child.returncode == 0, f"exit status {child.returncode} under -cpu {cpu}\n{err[-3000:]}"
     report = json.loads(out.strip().splitlines()[-1])
-    assert report["kernel"] == ("baseline" if _forced(build) else kernel)
+    assert report["kernel"] == (forced or kernel)
     assert all(all(v) for v in report["exact"].values()), report["exact"]

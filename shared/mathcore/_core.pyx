@@ -175,7 +175,7 @@ def build_info():
     "parallel_runner" is what do_math_parallel runs on in this process:
     "openmp", "threads" (in a process made by fork) or "serial" (no OpenMP);
     "kernel" is the loop chosen for this CPU at import, one of "kernels",
-    those the module holds: "baseline" and, on x86-64 with gcc or clang, "avx2";
+    those the module holds: "baseline" and, on x86-64 with gcc or clang, "avx2" and "avx512";
     "limited_api" is the oldest CPython an abi3 build runs on ("3.12"), or
     None for a build for one Python version.
     """

@@ -1,5 +1,11 @@
 """What `nox -s test_new` checks: a project from `new` stands on its own, and its README's steps work.
 
+Two projects per backend: the example grown by a module that cimports NumPy,
+and a second one where the example is taken out and a package of a real
+package's shape moved in (modules that cimport each other through a .pxd, a
+subpackage with data, global Cython directives, a define from an old
+setup.py, a version), as the README's "Move an existing package here" says.
+
 It is generated outside this repository under a name other than mathcore.
 Then the steps of its README are taken as a user would: a second compiled
 module that cimports NumPy, with its stub and a test; the lines each step
@@ -27,6 +33,7 @@ from tools.make.new import new
 from tools.make.render import add_modules, commit
 from tools.make.render import rename as _rename
 from tools.spec.backends import PLACEHOLDER
+from tools.spec.backends import backend as backend_of
 
 NAME = "fastsum"
 
@@ -98,7 +105,7 @@ def _replace(path: Path, old: str, new: str) -> None:
     """Replace the one occurrence of `old` in `path` by `new`, as a user edits the file."""
     text = path.read_text(encoding="utf-8")
     if text.count(old) != 1:
-        msg = f"{path.name}: expected {old!r} once, found it {text.count(old)} times: update tools/check_new.py"
+        msg = f"{path.name}: expected {old!r} once, found it {text.count(old)} times: update tools/checks/new.py"
         raise ValueError(msg)
     path.write_text(text.replace(old, new), encoding="utf-8")
 
@@ -107,7 +114,7 @@ def _line(path: Path, pattern: str) -> str:
     """The one whole line of `path` that matches `pattern`."""
     found = re.findall(rf"^{pattern}$", path.read_text(encoding="utf-8"), re.MULTILINE)
     if len(found) != 1:
-        msg = f"{path.name}: expected one line matching {pattern!r}, found {found}: update tools/check_new.py"
+        msg = f"{path.name}: expected one line matching {pattern!r}, found {found}: update tools/checks/new.py"
         raise ValueError(msg)
     return found[0]
 
@@ -211,15 +218,177 @@ def add_numpy_module(project: Path, backend: str) -> dict[str, list[str]]:
     }
 
 
-def readme_gaps(project: Path, added: dict[str, list[str]]) -> list[str]:
+def readme_gaps(project: Path, added: dict[str, list[str]], *, examples: bool = True) -> list[str]:
     """What the steps wrote that the project's README does not show: it should show every line, and the files."""
     readme = (project / "README.md").read_text(encoding="utf-8")
     shown = {line.strip() for line in readme.splitlines()}
     gaps = [f"{file}: {line.strip()}" for file, lines in added.items() for line in lines if line.strip() not in shown]
-    for file, text in [(f"{MODULE}.pyx", MODULE_PYX), (f"{MODULE}.pyi", MODULE_PYI)]:
+    for file, text in [(f"{MODULE}.pyx", MODULE_PYX), (f"{MODULE}.pyi", MODULE_PYI)] if examples else []:
         if _rename(text, NAME) not in readme:
             gaps.append(f"src/{NAME}/{file}, as a whole")
     return gaps
+
+
+# --- The README's "Move an existing package here": a real package's shape ------
+# A package as an old setup.py project would have it: two compiled modules, one
+# cimporting the other through its .pxd; a pure-Python subpackage with data; a
+# define the old setup.py gave every extension; global Cython directives; and
+# its own tests. Written with the placeholder name, renamed when written.
+
+MOVED = {
+    "src/mathcore/__init__.py": '''\
+"""A package moved here from a setup.py project."""
+
+from ._ops import scaled_sum
+from .io import weights
+
+__all__ = ["scaled_sum", "weights"]
+''',
+    "src/mathcore/_base.pxd": "cdef double scale(double x) noexcept nogil\n",
+    "src/mathcore/_base.pyx": """\
+# cython: language_level=3
+cdef extern from *:
+    const double MATHCORE_SCALE  # a define from the build, as the old setup.py gave it
+
+
+cdef double scale(double x) noexcept nogil:
+    return x * MATHCORE_SCALE
+""",
+    "src/mathcore/_ops.pyx": '''\
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: freethreading_compatible=True
+from cython.parallel cimport prange
+
+from mathcore._base cimport scale
+
+
+def scaled_sum(const double[::1] values):
+    """The sum of the values, each scaled, on all cores."""
+    cdef double total = 0.0
+    cdef Py_ssize_t i
+    for i in prange(values.shape[0], nogil=True):
+        total += scale(values[i])
+    return total
+''',
+    "src/mathcore/_ops.pyi": "from typing import Any\n\ndef scaled_sum(values: Any) -> float: ...\n",
+    "src/mathcore/py.typed": "",
+    "src/mathcore/io/__init__.py": '''\
+"""Package data, read through importlib.resources."""
+
+import json
+from importlib.resources import files
+
+
+def weights() -> list[float]:
+    return json.loads(files(__package__).joinpath("weights.json").read_text(encoding="utf-8"))
+''',
+    "src/mathcore/io/weights.json": "[1.0, 2.0, 3.5]\n",
+    "tests/test_moved.py": '''\
+"""The moved package, installed: its modules, its subpackage's data, its .pxd, its build settings."""
+
+import array
+import inspect
+from importlib.resources import files
+
+import mathcore
+from mathcore._ops import scaled_sum
+
+
+def test_the_modules_cimport_each_other_and_see_the_define():
+    assert scaled_sum(array.array("d", mathcore.weights())) == 2 * (1.0 + 2.0 + 3.5)
+
+
+def test_the_global_directives_apply():
+    assert scaled_sum.__doc__.startswith("scaled_sum(")  # embedsignature
+    assert list(inspect.signature(scaled_sum).parameters) == ["values"]  # binding
+
+
+def test_the_pxd_and_the_subpackage_are_installed():
+    assert (files("mathcore") / "_base.pxd").is_file()
+    assert (files("mathcore") / "io" / "weights.json").is_file()
+''',
+}
+MOVED_MODULES = ["_base", "_ops"]
+MOVED_VERSION = 'version = "1.4.0"'
+
+# What each backend's README says to add, and after which line of the template.
+DIRECTIVES = {
+    "setuptools": (
+        "            force=self.force,",
+        '            compiler_directives={"embedsignature": True, "binding": True},',
+    ),
+    "meson": (
+        "py = import('python').find_installation(pure: false)",
+        "add_project_arguments('-X', 'embedsignature=True', '-X', 'binding=True', language: 'cython')",
+    ),
+    "cmake": ("include(UseCython)", "set(CYTHON_ARGS -X embedsignature=True -X binding=True)"),
+}
+DEFINES = {
+    "setuptools": (
+        '    ext_modules=[Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"]) for name in MODULES],',
+        """\
+    ext_modules=[
+        Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"], define_macros=[("MATHCORE_SCALE", "2")])
+        for name in MODULES
+    ],""",
+    ),
+    "meson": (
+        "py = import('python').find_installation(pure: false)",
+        "add_project_arguments('-DMATHCORE_SCALE=2', language: 'c')",
+    ),
+    "cmake": ("include(UseCython)", "add_compile_definitions(MATHCORE_SCALE=2)"),
+}
+
+
+def move_package(project: Path, backend: str) -> dict[str, list[str]]:
+    """Take the README's steps to move MOVED in; return, per configuration file, the lines they added or changed."""
+    spec = backend_of(backend)
+    subprocess.run(["git", "rm", "-r", "-q", f"src/{NAME}", "tests"], cwd=project, check=True)
+    for relative, text in MOVED.items():
+        path = project / _rename(relative, NAME)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_rename(text, NAME), encoding="utf-8")
+    files = list(spec.config_files)
+    before = {file: (project / file).read_text(encoding="utf-8").splitlines() for file in files}
+    listing = project / spec.modules.file
+    listing.write_text(spec.modules.write(listing.read_text(encoding="utf-8"), MOVED_MODULES), encoding="utf-8")
+    for step in (DIRECTIVES[backend], DEFINES[backend]):
+        anchor, line = (_rename(text, NAME) for text in step)
+        if backend == "setuptools" and anchor.lstrip().startswith("ext_modules"):
+            _replace(project / spec.build_files[0], f"{anchor}\n", f"{line}\n")
+        elif backend == "meson":  # after project(): before the line that follows it
+            _replace(project / spec.build_files[0], f"{anchor}\n", f"{line}\n{anchor}\n")
+        else:
+            _replace(project / spec.build_files[0], f"{anchor}\n", f"{anchor}\n{line}\n")
+    pyproject = project / "pyproject.toml"
+    _replace(pyproject, _line(pyproject, r"version = .*"), MOVED_VERSION)
+    return {
+        file: [line for line in (project / file).read_text(encoding="utf-8").splitlines() if line not in before[file]]
+        for file in files
+    }
+
+
+def check_moved(tmp: Path, backend: str) -> None:
+    """A second project: the example taken out and MOVED put in as the README says, then built and tested."""
+    project = tmp / "moved" / NAME
+    new(backend, project, NAME)
+    added = move_package(project, backend)
+    if gaps := readme_gaps(project, added, examples=False):
+        raise Failed("README.md does not show what its steps to move a package write:\n  " + "\n  ".join(gaps))
+    commit(project, "Move fastsum here, as README.md says")
+    junit = tmp / "junit-moved.xml"
+    # `build` runs the project's tools/check_contents.py: the .pxd and the subpackage must be in the sdist and the wheel.
+    run_nox(project, "tests", "build", env={"PYTEST_ADDOPTS": f"--junitxml={junit}"})
+    cases = [c for c in ET.parse(junit).getroot().iter("testcase") if c.get("classname", "").endswith("test_moved")]
+    bad = [c.get("name") for c in cases if any(x.tag in {"failure", "error", "skipped"} for x in c)]
+    if len(cases) != 3 or bad:
+        msg = f"the moved package's tests did not all pass: {len(cases)} ran, not passed: {bad}"
+        raise Failed(msg)
+    wheels = sorted((project / "dist").glob(f"{NAME}-1.4.0-*.whl"))
+    if len(wheels) != 1:
+        msg = f"expected one wheel of version 1.4.0 in {project / 'dist'}"
+        raise Failed(msg)
+    log(f"moved: {len(cases)} tests passed; {wheels[0].name} holds the .pxd, the subpackage and its data")
 
 
 # --- Running the project's own noxfile ----------------------------------------
@@ -386,6 +555,7 @@ def check_new(backend: str) -> None:
     run(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(workflow))
     run(tool("check-jsonschema"), "--builtin-schema", "vendor.dependabot", str(project / ".github" / "dependabot.yml"))
     run(tool("zizmor"), "--offline", str(project))
+    check_moved(tmp, backend)
     shutil.rmtree(tmp)  # kept when a step fails, to look at
 
 

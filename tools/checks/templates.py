@@ -1,7 +1,7 @@
 """Check that the three templates still agree with each other once rendered.
 
 Renders setuptools/, meson/ and cmake/ under one package name into a
-temporary folder (with tools/render.py, as the builds do) and compares:
+temporary folder (with tools/make/render.py, as the builds do) and compares:
 
 - the files of the package, src/<name>/: same paths, same bytes;
 - the top-level files, less each backend's own build files;

@@ -33,7 +33,8 @@ def simd_square_roots(path: Path) -> list[str] | None:
     """The packed square-root instructions in the file's machine code (objdump -d): which kernels it holds.
 
     `sqrtpd %xmm` is the baseline x86-64 kernel (two lanes), `vsqrtpd %ymm`
-    the AVX2 one (four lanes). None without objdump or for a file that is not ELF.
+    the AVX2 one (four lanes), `vsqrtpd %zmm` the AVX-512 one (eight). None
+    without objdump or for a file that is not ELF.
     """
     import re
     import shutil

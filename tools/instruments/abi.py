@@ -1,7 +1,7 @@
 """The ABI axis: each backend built for one CPython version (cp312-cp312) and as one abi3 wheel (cp312-abi3).
 
 Run by `nox -s compare_abi` on Python 3.12, the abi3 floor (tools/spec/backends.py),
-in an environment with the compare dependency group; `python -m tools.abi
+in an environment with the compare dependency group; `python -m tools.instruments.abi
 --help` lists the options. For each backend, by this Python:
 
 - clean wheel builds of fresh copies of the template (`uv build --wheel`,

@@ -1,7 +1,7 @@
 """Time every installed build against the others, the twin, NumPy and Numba.
 
 Run by `nox -s bench` in an environment holding the wheels from dist/ and
-the bench dependency group; `python -m tools.bench --help` lists the options.
+the bench dependency group; `python -m tools.instruments.bench --help` lists the options.
 
 Method: every implementation's answer is checked against the closed-form
 total before it is timed (a wrong answer is reported WRONG and never timed);
@@ -19,16 +19,19 @@ import importlib.util
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tools.inspect.host import has_level, machine
+from tools.inspect.host import best_level, describe, has_level, machine
 from tools.make.render import ROOT
+from tools.spec.backends import PLACEHOLDER
 from tools.spec.variants import VARIANTS
 
 HERE = Path(__file__).resolve().parent
@@ -44,30 +47,41 @@ class Impl:
     func: Callable[[int, int], float] = field(repr=False)
     size: int = 0
     answer: str = ""  # "exact", "bounded" or "WRONG: ..."
+    # The square-root instructions in its machine code, as read there (objdump,
+    # Numba's inspect_asm), or why not read; "none" marks a loop that skipped the work.
+    square_roots: str = "not read"
     times: list[float] = field(default_factory=list)
 
 
-def numpy_impl():
+def numpy_impls() -> list[Impl]:
+    """NumPy as a user writes it (np.sqrt of the square), and with the shortcut written out (np.abs)."""
     import numpy as np
 
-    def numpy_sum(start: int, num: int) -> float:
-        # Chunked so memory stays bounded; np.sum's pairwise summation is
-        # exact here for the same reason the loops are (integer terms).
-        total, chunk = 0.0, 1 << 20
-        for lo in range(start, num, chunk):
-            x = np.arange(lo + 1 - CENTER, min(lo + chunk, num) + 1 - CENTER, dtype=np.float64)
-            total += float(np.sqrt(x * x).sum())
-        return total
+    def chunked(term):
+        def numpy_sum(start: int, num: int) -> float:
+            # Chunked so memory stays bounded; np.sum's pairwise summation is
+            # exact here for the same reason the loops are (integer terms).
+            total, chunk = 0.0, 1 << 20
+            for lo in range(start, num, chunk):
+                x = np.arange(lo + 1 - CENTER, min(lo + chunk, num) + 1 - CENTER, dtype=np.float64)
+                total += float(term(x).sum())
+            return total
 
-    return numpy_sum
+        return numpy_sum
+
+    return [
+        Impl("numpy chunked", "numpy", "vectorized", 1, chunked(lambda x: np.sqrt(x * x)), square_roots="np.sqrt"),
+        # sqrt(x * x) is |x| for these terms: the shortcut a compiler may take, in plain sight.
+        Impl("numpy np.abs", "numpy abs", "vectorized", 1, chunked(np.abs), square_roots="none (np.abs)"),
+    ]
 
 
-def numba_impls():
+def numba_impls() -> list[Impl]:
+    """Numba as written for the lecture's loop, and with fastmath=True, serial and parallel."""
     import math
 
     import numba
 
-    @numba.njit(cache=False)
     def serial(start, num):
         total = 0.0
         for pos in range(start + 1, num + 1):
@@ -75,7 +89,6 @@ def numba_impls():
             total += math.sqrt(x * x)
         return total
 
-    @numba.njit(parallel=True, cache=False)
     def parallel(start, num):
         total = 0.0
         for pos in numba.prange(start + 1, num + 1):
@@ -83,41 +96,108 @@ def numba_impls():
             total += math.sqrt(x * x)
         return total
 
-    return serial, parallel, numba.get_num_threads()
+    threads = numba.get_num_threads()
+    impls = []
+    for fastmath in (False, True):
+        family = "numba fastmath" if fastmath else "numba"
+        one = numba.njit(cache=False, fastmath=fastmath)(serial)
+        many = numba.njit(parallel=True, cache=False, fastmath=fastmath)(parallel)
+        impls.append(Impl(f"{family} njit", family, "serial", 1, one))
+        impls.append(Impl(f"{family} parallel x{threads}", family, "parallel", threads, many))
+    return impls
 
 
-# The C reference (tools/reference.c): the same kernel in plain C with OpenMP,
-# portable and for x86-64-v3; what each build's kernel is measured against.
+def numba_square_roots(impl: Impl) -> str:
+    """The square-root instructions in a compiled Numba function's machine code (after its first call)."""
+    asm = "\n".join(impl.func.inspect_asm().values())
+    return _square_roots_text(SQRT.findall(asm))
+
+
+# x86 square roots (packed and scalar, any width); aarch64's fsqrt.
+SQRT = re.compile(r"\b(v?sqrt[ps]d|fsqrt)\b\s+%?([xyz]mm)?", re.IGNORECASE)
+
+
+def _square_roots_text(found: list[tuple[str, str]]) -> str:
+    if not found:
+        return "none"
+    counts: dict[str, int] = {}
+    for instruction, register in found:
+        key = f"{instruction} {register}".strip()
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{k} x{n}" for k, n in sorted(counts.items()))
+
+
+def objdump_square_roots(path: Path) -> str:
+    """The square-root instructions in a shared library's machine code (objdump -d)."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("objdump"):
+        return "not read (no objdump)"
+    text = subprocess.run(["objdump", "-d", str(path)], capture_output=True, text=True, check=False).stdout
+    return _square_roots_text(SQRT.findall(text))
+
+
+# The C reference (reference.c): the loop of shared/mathcore/_kernels.pyx,
+# taken from that file at run time, as plain C with OpenMP, compiled portable,
+# for x86-64-v3, for x86-64-v4 and for this CPU (-march=native): what each
+# build's kernel is measured against. The level each needs of the CPU.
 REFERENCE_FLAGS = {
-    "portable": ["-O3", "-fno-math-errno", "-fopenmp"],
-    "x86-64-v3": ["-O3", "-fno-math-errno", "-fopenmp", "-march=x86-64-v3"],
+    "portable": ([], None),
+    "x86-64-v3": (["-march=x86-64-v3"], "x86-64-v3"),
+    "x86-64-v4": (["-march=x86-64-v4"], "x86-64-v4"),
+    "native": (["-march=native"], None),
 }
+KERNELS_PYX = ROOT / "shared" / PLACEHOLDER / "_kernels.pyx"
+
+
+def kernel_c(pyx: Path = KERNELS_PYX) -> str:
+    """The C code inside _kernels.pyx's `cdef extern from *:` block, as the builds compile it."""
+    text = pyx.read_text(encoding="utf-8")
+    match = re.search(r'cdef extern from \*:\n\s*"""\n(.*?)\n\s*"""', text, re.DOTALL)
+    if match is None:
+        msg = f"no C block in {pyx}: update tools/instruments/bench.py's kernel_c"
+        raise ValueError(msg)
+    return textwrap.dedent(match[1])
 
 
 def reference_impls(cores: int, work: Path) -> list[Impl]:
-    """The C reference, compiled with $CC (default cc) for each flag set the compiler and CPU accept."""
+    """The C reference, compiled with $CC (default cc) for each level the compiler and this CPU accept."""
     import ctypes
     import shlex
     import subprocess
 
+    (work / "mathcore_kernel.h").write_text(kernel_c(), encoding="utf-8")
     cc = shlex.split(os.environ.get("CC", "cc"))
     impls = []
-    for label, flags in REFERENCE_FLAGS.items():
+    for label, (flags, level) in REFERENCE_FLAGS.items():
+        # A CPU without the instructions would die of SIGILL: ask it first.
+        if level and not has_level(level):
+            print(f"C reference {label}: this CPU lacks it, not run")
+            continue
         lib = work / f"reference-{label}.so"
-        cmd = [*cc, "-shared", "-fPIC", *flags, "-o", str(lib), str(HERE / "reference.c")]
+        cmd = [*cc, "-shared", "-fPIC", "-O3", "-fno-math-errno", "-fopenmp", *flags, f"-I{work}"]
+        cmd += ["-o", str(lib), str(HERE / "reference.c")]
         try:
             subprocess.run(cmd, check=True, capture_output=True, text=True)
         except (OSError, subprocess.CalledProcessError) as exc:
             print(f"C reference {label}: not built ({' '.join(cmd)}: {getattr(exc, 'stderr', exc) or exc})")
             continue
-        # A CPU without the instructions would die of SIGILL: ask it first (x86-64-v3: AVX2 and FMA).
-        if label == "x86-64-v3" and not has_level("x86-64-v3"):
-            print("C reference x86-64-v3: this CPU lacks AVX2 or FMA, not run")
-            continue
         function = ctypes.CDLL(str(lib)).reference_sum
         function.restype, function.argtypes = ctypes.c_double, [ctypes.c_longlong, ctypes.c_longlong, ctypes.c_int]
+        roots = objdump_square_roots(lib)
+        name = f"C {label}" if label != "native" else f"C native ({best_level()})"
         for w in sorted({1, cores}):
-            impls.append(Impl(f"C {label} x{w}", f"C {label}", "parallel", w, lambda a, b, f=function, w=w: f(a, b, w)))
+            impls.append(
+                Impl(
+                    f"{name} x{w}",
+                    f"C {label}",
+                    "parallel",
+                    w,
+                    lambda a, b, f=function, w=w: f(a, b, w),
+                    square_roots=roots,
+                )
+            )
     return impls
 
 
@@ -154,23 +234,38 @@ def collect(peers: bool, work: Path) -> tuple[list[Impl], dict, object, int]:
     impls, builds = [], {}
     for backend, mod in modules.items():
         builds[backend] = mod.build_info()
-        impls.append(Impl(f"{backend} do_math", backend, "serial", 1, mod.do_math))
+        # The loop is in _kernels: every function of the build runs its machine code.
+        roots = objdump_square_roots(Path(importlib.import_module(f"{mod.__name__}._kernels").__file__))
+        builds[backend]["square_roots"] = roots
+        impls.append(Impl(f"{backend} do_math", backend, "serial", 1, mod.do_math, square_roots=roots))
         for w in sorted({1, cores}):
             for fname, kernel in (("do_math_threaded", "threads"), ("do_math_parallel", "parallel")):
                 f = getattr(mod, fname)
-                impls.append(Impl(f"{backend} {fname} x{w}", backend, kernel, w, lambda a, b, f=f, w=w: f(a, b, w)))
-    impls.append(Impl("twin do_math", "twin", "serial", 1, twin.do_math))
+                impls.append(
+                    Impl(
+                        f"{backend} {fname} x{w}",
+                        backend,
+                        kernel,
+                        w,
+                        lambda a, b, f=f, w=w: f(a, b, w),
+                        square_roots=roots,
+                    )
+                )
+    impls.append(Impl("twin do_math", "twin", "serial", 1, twin.do_math, square_roots="math.sqrt"))
     impls.append(
         Impl(
-            f"twin do_math_threaded x{cores}", "twin", "threads", cores, lambda a, b: twin.do_math_threaded(a, b, cores)
+            f"twin do_math_threaded x{cores}",
+            "twin",
+            "threads",
+            cores,
+            lambda a, b: twin.do_math_threaded(a, b, cores),
+            square_roots="math.sqrt",
         )
     )
     impls += reference_impls(cores, work)
     if peers:
-        impls.append(Impl("numpy chunked", "numpy", "vectorized", 1, numpy_impl()))
-        serial, parallel, nthreads = numba_impls()
-        impls.append(Impl("numba njit", "numba", "serial", 1, serial))
-        impls.append(Impl(f"numba parallel x{nthreads}", "numba", "parallel", nthreads, parallel))
+        impls += numpy_impls()
+        impls += numba_impls()
     return impls, builds, twin, cores
 
 
@@ -220,6 +315,8 @@ def _run(args: argparse.Namespace, work: Path) -> dict:
     print(f"checking answers and calibrating {len(impls)} implementations (~{args.target:g} s per call)", flush=True)
     for impl in impls:
         impl.func(0, 1000)  # warm-up (Numba compiles here, outside any timing)
+        if impl.family.startswith("numba"):
+            impl.square_roots = numba_square_roots(impl)
         impl.answer = check(impl, twin, 999_000, 1_001_003)
         if impl.answer.startswith("WRONG"):
             print(f"  {impl.name:34s} {impl.answer}: not timed", flush=True)
@@ -269,12 +366,12 @@ def summarize(data: dict) -> list[dict]:
 
 
 def reference_ratios(rows: list[dict]) -> str:
-    """Each build's do_math_parallel at the most workers, as a multiple of the C reference's time, same run."""
+    """Each build's do_math_parallel at the most workers, as a multiple of each C reference's time, same run."""
     ns = {(r["family"], r["kernel"], r["workers"]): r["ns"] for r in rows if r["ns"] is not None}
     workers = max((r["workers"] for r in rows), default=1)
     lines = []
-    for flags in REFERENCE_FLAGS:
-        ref = ns.get((f"C {flags}", "parallel", workers))
+    for label in REFERENCE_FLAGS:
+        ref = ns.get((f"C {label}", "parallel", workers))
         if ref is None:
             continue
         ratios = [
@@ -282,8 +379,14 @@ def reference_ratios(rows: list[dict]) -> str:
             for v in VARIANTS
             if (v.label, "parallel", workers) in ns
         ]
-        lines.append(f"- time of do_math_parallel x{workers} / C {flags} x{workers}: {', '.join(ratios)}")
+        name = f"C {label}" if label != "native" else f"C native ({best_level()}, the best this CPU runs)"
+        lines.append(f"- time of do_math_parallel x{workers} / {name} x{workers}: {', '.join(ratios)}")
     return "\n".join(lines) or "- no C reference was timed"
+
+
+def skipped_the_work(r: dict) -> bool:
+    """A row whose machine code takes no square root: the compiler (or the code) replaced sqrt(x*x) by |x|."""
+    return r.get("square_roots", "").startswith("none")
 
 
 def table(rows: list[dict]) -> str:
@@ -291,13 +394,14 @@ def table(rows: list[dict]) -> str:
         return "-" if x is None else format(x, spec)
 
     lines = [
-        "| implementation | n | median s | ns/element | vs twin | efficiency | answer |",
-        "|---|--:|--:|--:|--:|--:|---|",
+        "| implementation | n | median s | ns/element | vs twin | efficiency | answer | square roots in its machine code |",
+        "|---|--:|--:|--:|--:|--:|---|---|",
     ]
     for r in rows:
+        name = f"{r['name']} †" if skipped_the_work(r) else r["name"]
         lines.append(
-            f"| {r['name']} | {r['size']:,} | {fmt(r['median_s'], '.3f')} | {fmt(r['ns'], '.3f')} | "
-            f"{fmt(r['speedup'], ',.0f')}x | {fmt(r['efficiency'], '.0%')} | {r['answer']} |"
+            f"| {name} | {r['size']:,} | {fmt(r['median_s'], '.3f')} | {fmt(r['ns'], '.3f')} | "
+            f"{fmt(r['speedup'], ',.0f')}x | {fmt(r['efficiency'], '.0%')} | {r['answer']} | {r.get('square_roots', '-')} |"
         )
     return "\n".join(lines)
 
@@ -321,7 +425,7 @@ def markdown(data: dict, rows: list[dict]) -> str:
     peers = ", ".join(f"{name} {version}" for name, version in data.get("peer_versions", {}).items())
     return f"""# Bench
 
-{data["date"]} · `{data["command"]}` · {m["cpu"]}, {m["cores"]} cores · Python {m["python"]} · {m["platform"]}
+{data["date"]} · `{data["command"]}` · {describe(m)} · Python {m["python"]} · {m["platform"]}
 · load average before {m["load_average"]}, after {m["load_average_after"]}
 
 Median of {data["method"]["rounds"]} interleaved rounds (shuffled order each round); each call sized to about
@@ -332,7 +436,13 @@ total before timing: "exact" equal to it (totals below 2⁵³), "bounded" within
 
 {table(rows)}
 
-Against the C reference ([`tools/reference.c`](../tools/reference.c), same kernel, plain C with OpenMP; 1.00 is its speed):
+† No square root in its machine code: sqrt(x·x) became |x|, which is exact for these terms, so the answer is
+right and the work was skipped; the lecture's "5,596 times faster" was the same move with a wrong answer. Square
+roots are read from the machine code: objdump of each build's `_kernels` and of the C reference, Numba's
+`inspect_asm()`; NumPy's from the code written (np.sqrt, np.abs).
+
+Against the C reference (tools/instruments/reference.c: the loop of `_kernels.pyx`, compiled for each level; 1.00 is
+its speed), on {m["cpu"]} ({m.get("instruction_sets", "-")}):
 {reference_ratios(rows)}
 
 Builds:
@@ -353,7 +463,7 @@ def chart(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     timed_rows = [r for r in rows if r["ns"] is not None]
-    colors = {**VARIANT_COLORS, "C x86-64-v3": "#c44e52"}
+    colors = {**VARIANT_COLORS, "C native": "#c44e52"}
     fig, ax = plt.subplots(figsize=(9, 0.3 * len(timed_rows) + 2))
     ticks, labels, y, group = [], [], 0.0, None
     for r in timed_rows:
@@ -365,7 +475,7 @@ def chart(rows: list[dict], path: Path) -> None:
         ax.barh(y, r["ns"], color=colors.get(r["family"], "#8c8c8c"), hatch=hatch, edgecolor="white")
         ax.text(r["ns"] * 1.05, y, f"{r['ns']:.2f}", va="center", fontsize=8)
         ticks.append(y)
-        labels.append(r["name"])
+        labels.append(f"{r['name']} † (no sqrt)" if skipped_the_work(r) else r["name"])
         y += 1
     shown = [f for f in colors if any(r["family"] == f for r in timed_rows)]
     handles = [
@@ -380,7 +490,7 @@ def chart(rows: list[dict], path: Path) -> None:
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlabel("ns per element (log scale, lower is faster)")
-    ax.set_title("Sum of sqrt((pos - 1e6)²): every build, the twin, NumPy and Numba")
+    ax.set_title("Sum of sqrt((pos - 1e6)²): every build, the twin, NumPy and Numba († skipped the square roots)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -388,7 +498,15 @@ def chart(rows: list[dict], path: Path) -> None:
 
 def order_key(r: dict) -> tuple:
     kernels = ["serial", "threads", "parallel", "vectorized"]
-    families = [*(v.label for v in VARIANTS), "C x86-64-v3", "C portable", "numba", "numpy", "twin"]
+    families = [
+        *(v.label for v in VARIANTS),
+        *(f"C {label}" for label in reversed(REFERENCE_FLAGS)),
+        "numba",
+        "numba fastmath",
+        "numpy",
+        "numpy abs",
+        "twin",
+    ]
     family = families.index(r["family"]) if r["family"] in families else len(families)
     return (kernels.index(r["kernel"]), r["workers"], family, r["family"])
 

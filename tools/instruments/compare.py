@@ -2,7 +2,7 @@
 
 Run by `nox -s compare` in an environment that holds every template's build
 requirements (for the builds without isolation) plus pip and uv;
-`python -m tools.compare --help` lists the options.
+`python -m tools.instruments.compare --help` lists the options.
 
 By default a lean set, one repetition of what a user meets: a clean wheel
 build through uv (isolated), the sdist and a wheel built from it, an editable
@@ -124,7 +124,7 @@ def inspect_build(py: str, backend: str, work: Path) -> dict:
     wheel = next(out.glob("*.whl"))
     libs = extension_libs(wheel)
     needed = libs.get("_core")
-    square_roots = elf.simd_square_roots(extract_extension(wheel, "_core", project / "unzipped"))
+    square_roots = elf.simd_square_roots(extract_extension(wheel, "_kernels", project / "unzipped"))
     command = compile_command(backend, log, build_dir)
     flags = None if command is None else [token for token in command if FLAG.fullmatch(token)]
     return {
@@ -214,7 +214,7 @@ def rows(data: dict) -> list[list[str]]:
         ["compile flags", *each(lambda r: "n/a" if r["compile_flags"] is None else " ".join(r["compile_flags"]))],
         ["libraries linked (DT_NEEDED)", *each(lambda r: "n/a" if r["needed"] is None else ", ".join(r["needed"]))],
         ["libgomp linked", *each(lambda r: {None: "n/a", True: "yes", False: "NO"}[r["libgomp"]])],
-        ["SIMD square roots in _core (objdump)", *each(lambda r: _listed(r.get("simd_square_roots")))],
+        ["SIMD square roots in _kernels (objdump)", *each(lambda r: _listed(r.get("simd_square_roots")))],
         ["build-file lines that choose an instruction set", *each(lambda r: str(r["dispatch_lines"]))],
         ["config lines", *each(lambda r: " + ".join(f"{n} {f}" for f, n in r["config_lines"].items()))],
     ]

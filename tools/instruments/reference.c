@@ -1,25 +1,16 @@
-/* The C reference for `nox -s bench`: the kernel of shared/mathcore/_core.pyx
-   as plain C with OpenMP, compiled by tools/bench.py once with portable flags
-   and once for x86-64-v3, so the builds' speed has a yardstick measured in
-   the same run. */
-#include <math.h>
+/* The C reference for `nox -s bench`: the loop of shared/mathcore/_kernels.pyx,
+   which bench takes from that file into mathcore_kernel.h, driven here by a
+   plain OpenMP loop and compiled for each instruction-set level (portable,
+   x86-64-v3, x86-64-v4, -march=native): the builds' speed has a yardstick
+   measured in the same run, with the very same C. */
+#include "mathcore_kernel.h"
 
 #define CENTER 1000000LL
 #define BLOCK (1LL << 14)
 
 /* Not inlined into the OpenMP-outlined loop body, where gcc was seen to
    lose the SIMD square root. */
-__attribute__((noinline)) static double block(double x, long long n) {
-    double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, total = 0.0;
-    for (long long i = 0; i < n / 8; i++, x += 8.0)
-        for (int k = 0; k < 8; k++)
-            acc[k] += sqrt((x + k) * (x + k));
-    for (long long i = 0; i < n % 8; i++, x += 1.0)
-        total += sqrt(x * x);
-    for (int k = 0; k < 8; k++)
-        total += acc[k];
-    return total;
-}
+__attribute__((noinline)) static double block(double x, long long n) { return mathcore_sum_body(x, n); }
 
 double reference_sum(long long start, long long num, int threads) {
     long long nblocks = num > start ? (num - start + BLOCK - 1) / BLOCK : 0;
