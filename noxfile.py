@@ -12,7 +12,7 @@ nox -s test_freethreaded    all three built and tested on a free-threaded CPytho
 
 Every session is a few lines: it installs what it needs and runs a tool,
 `python -m tools.<room>.<tool>`; the builds are the variants of
-tools/spec/variants.py.
+tools/registry/variants.py.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))  # the sessions are parametrized by tools/spec, which imports nothing else
-from tools.spec.backends import ABI3_FLOOR, NAMES
-from tools.spec.variants import ABI3, Variant, default_builds, select
+sys.path.insert(0, str(ROOT))  # the sessions are parametrized by tools/registry, which imports nothing else
+from tools.registry.backends import ABI3_FLOOR, NAMES
+from tools.registry.variants import ABI3, Variant, default_builds, select
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"

@@ -1,7 +1,7 @@
 """Find every installed build of the package and parametrize tests over it.
 
 A build is an importable top-level package named `mathcore` or
-`mathcore_<label>` (the comparison builds, tools/spec/variants.py:
+`mathcore_<label>` (the comparison builds, tools/registry/variants.py:
 mathcore_setuptools, mathcore_meson, mathcore_cmake, and clang's
 mathcore_setuptools_clang ...).  The twin is the pure-Python reference that
 ships inside every build.

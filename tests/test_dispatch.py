@@ -90,7 +90,9 @@ def test_each_kernel_forced(build, kernel):
     else:
         # The refusal comes before any instruction of that kernel runs: no SIGILL (-4), a ValueError.
         assert done.returncode == 1, f"exit status {done.returncode}\n{done.stderr[-2000:]}"
-        assert f"ValueError: {build.__name__.upper()}_KERNEL={kernel}, but this module or CPU cannot run it" in done.stderr
+        assert (
+            f"ValueError: {build.__name__.upper()}_KERNEL={kernel}, but this module or CPU cannot run it" in done.stderr
+        )
 
 
 def test_unknown_kernel_is_refused(build):

@@ -1,4 +1,4 @@
-"""This repository's variants are what their names say (tools/spec/variants.py); not shipped into new projects.
+"""This repository's variants are what their names say (tools/registry/variants.py); not shipped into new projects.
 
 A variant's name carries its axis (mathcore_meson_clang, mathcore_meson_abi3,
 mathcore_meson_no_openmp), and a switch that a backend ignored would still

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from tools.make.render import ROOT
-from tools.spec.backends import NAMES, backend
+from tools.registry.backends import NAMES, backend
 
 COPY = ("noxfile.py", "pyproject.toml", "LICENSE", "tools", "shared", *NAMES)
 # The diagnosis must be among the last lines, not buried above a traceback.

@@ -2,7 +2,7 @@
 
     python -m tools.checks.dists [ROOT]
 
-For every variant built (tools/spec/variants.py; the three default builds
+For every variant built (tools/registry/variants.py; the three default builds
 must be there): `twine check --strict` on its sdist and wheel,
 `check-wheel-contents` on its wheel, the package's files against the sdist
 and the wheel (tools/checks/contents.py: nothing of the package left
@@ -31,7 +31,7 @@ from pathlib import Path
 from tools.checks import contents
 from tools.inspect.dists import extension_libs, sdist_package, wheel_package
 from tools.make.render import ROOT
-from tools.spec.variants import ABI3, VARIANTS, default_builds
+from tools.registry.variants import ABI3, VARIANTS, default_builds
 
 
 def run(*cmd: str) -> subprocess.CompletedProcess[str]:

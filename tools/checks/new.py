@@ -32,8 +32,8 @@ from xml.etree import ElementTree as ET
 from tools.make.new import new
 from tools.make.render import add_modules, commit
 from tools.make.render import rename as _rename
-from tools.spec.backends import PLACEHOLDER
-from tools.spec.backends import backend as backend_of
+from tools.registry.backends import PLACEHOLDER
+from tools.registry.backends import backend as backend_of
 
 NAME = "fastsum"
 
@@ -560,7 +560,7 @@ def check_new(backend: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tools.spec.backends import NAMES
+    from tools.registry.backends import NAMES
 
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1 or args[0] not in NAMES:

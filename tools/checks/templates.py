@@ -25,7 +25,7 @@ except ImportError:  # Python 3.10
     import tomli as tomllib
 
 from tools.make.render import modules, render
-from tools.spec.backends import BACKENDS
+from tools.registry.backends import BACKENDS
 
 NAME = "pkgcheck"
 

@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 from tools.inspect import elf
-from tools.spec.backends import PLACEHOLDER
+from tools.registry.backends import PLACEHOLDER
 
 # An extension module's file name: _core.cpython-311-x86_64-linux-gnu.so, _core.abi3.so, _core.cp312-win_amd64.pyd.
 EXTENSION = re.compile(r"(?P<module>[^/.]+)\.[^/]*\.(so|pyd)$")

@@ -1,6 +1,6 @@
 """The ABI axis: each backend built for one CPython version (cp312-cp312) and as one abi3 wheel (cp312-abi3).
 
-Run by `nox -s compare_abi` on Python 3.12, the abi3 floor (tools/spec/backends.py),
+Run by `nox -s compare_abi` on Python 3.12, the abi3 floor (tools/registry/backends.py),
 in an environment with the compare dependency group; `python -m tools.instruments.abi
 --help` lists the options. For each backend, by this Python:
 
@@ -9,7 +9,7 @@ in an environment with the compare dependency group; `python -m tools.instrument
   in a shuffled order in every repetition; the median is reported;
 - each wheel's tag and size; the switch, and the code lines of the
   template's configuration that name the Limited API (the pattern is in
-  tools/spec/backends.py);
+  tools/registry/backends.py);
 - speed, in child processes with the wheel unpacked on sys.path, the two
   builds of every backend interleaved over --speed-reps rounds: each kernel
   over 10**8 terms, and a do_math call over 10 terms, where the Python-level
@@ -34,8 +34,8 @@ from tools.inspect.templates import code_lines
 from tools.instruments import steps
 from tools.instruments.measure import StepFailed, Task, command_line, interleave, md_table, median, report, workdir
 from tools.make.render import ROOT
-from tools.spec.backends import NAMES
-from tools.spec.variants import ABI3, ABI3_FLOOR, Variant, default_builds, select
+from tools.registry.backends import NAMES
+from tools.registry.variants import ABI3, ABI3_FLOOR, Variant, default_builds, select
 
 KERNELS = ("do_math", "do_math_threaded", "do_math_parallel", "call_us")
 
@@ -206,7 +206,7 @@ each Python from {ABI3_FLOOR}.
 {md_table(rows(data))}
 
 The template lines counted: the code lines of each template's configuration that name the Limited API
-(`limited_api_lines` in tools/spec/backends.py):
+(`limited_api_lines` in tools/registry/backends.py):
 
 {lines}
 """

@@ -31,8 +31,8 @@ from pathlib import Path
 
 from tools.inspect.host import best_level, describe, has_level, machine
 from tools.make.render import ROOT
-from tools.spec.backends import PLACEHOLDER
-from tools.spec.variants import VARIANTS
+from tools.registry.backends import PLACEHOLDER
+from tools.registry.variants import VARIANTS
 
 HERE = Path(__file__).resolve().parent
 CENTER = 1_000_000

@@ -33,7 +33,7 @@ from tools.instruments import steps
 from tools.instruments.measure import Task, command_line, interleave, md_table, median, report, workdir
 from tools.make.build import run, uv
 from tools.make.render import ROOT
-from tools.spec.backends import BACKENDS, NAMES, PLACEHOLDER
+from tools.registry.backends import BACKENDS, NAMES, PLACEHOLDER
 
 # Clean wheel builds: mode -> (frontend, isolated). The lean set has the user's path only.
 WHEEL_MODES = {

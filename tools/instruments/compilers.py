@@ -2,7 +2,7 @@
 
 Run by `nox -s compare_compilers` in an environment with the compare
 dependency group; `python -m tools.instruments.compilers --help` lists the options.
-For every variant of tools/spec/variants.py whose compiler is on PATH:
+For every variant of tools/registry/variants.py whose compiler is on PATH:
 
 - a clean wheel build of a fresh copy of the template, the user's path
   (`uv build --wheel`, isolated) with the variant's compiler and OpenMP
@@ -41,7 +41,7 @@ from tools.inspect.probes import SPEED, child, unpack
 from tools.instruments import steps
 from tools.instruments.measure import Task, command_line, interleave, md_table, median, report, workdir
 from tools.make.render import ROOT
-from tools.spec.variants import COMPILER_ENV, DEFAULT, VERSION_SPECIFIC, Variant, select
+from tools.registry.variants import COMPILER_ENV, DEFAULT, VERSION_SPECIFIC, Variant, select
 
 # The parent runs an OpenMP team on two threads, forks ("raw": libc's fork()
 # through ctypes, no at-fork hooks; "os.fork": Python's), and the child calls
@@ -188,7 +188,7 @@ def markdown(data: dict) -> str:
 · {compilers}
 
 Clean wheel builds (`uv build --wheel`, isolated) from a fresh copy of each template, with the variant's
-compiler and OpenMP switch (tools/spec/variants.py). "fork after OpenMP": the parent ran an OpenMP team on two threads,
+compiler and OpenMP switch (tools/registry/variants.py). "fork after OpenMP": the parent ran an OpenMP team on two threads,
 then forked; the child calls `do_math_parallel(workers=2)`. "raw" forks through libc (ctypes), which skips
 Python's at-fork hooks, so the module's fallback to Python threads does not engage: the OpenMP runtime's own
 behaviour. "os.fork" is what Python users get. A child silent for {data["fork_timeout_s"]:g} s is killed.

@@ -24,7 +24,7 @@ from pathlib import Path
 from tools.instruments.measure import md_table, write_report
 from tools.make.build import BuildFailed, build
 from tools.make.render import ROOT, render
-from tools.spec.backends import NAMES, PLACEHOLDER
+from tools.registry.backends import NAMES, PLACEHOLDER
 
 WORK = ROOT / "build" / "reproducible"
 

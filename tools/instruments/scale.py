@@ -39,8 +39,8 @@ from tools.instruments.measure import Task, command_line, interleave, md_table, 
 from tools.make.build import run, uv
 from tools.make.render import ROOT
 from tools.make.render import modules as listed_modules
-from tools.spec.backends import BACKENDS, NAMES
-from tools.spec.variants import Variant
+from tools.registry.backends import BACKENDS, NAMES
+from tools.registry.variants import Variant
 
 # The builds timed: each template as it is, and with one compile job for its parallel efficiency.
 PARALLEL = [Variant(b) for b in NAMES]

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 
 from tools.make.build import build, run, uv
 from tools.make.render import add_modules, commit, render
-from tools.spec.backends import PLACEHOLDER
-from tools.spec.backends import backend as backend_of
+from tools.registry.backends import PLACEHOLDER
+from tools.registry.backends import backend as backend_of
 
 if TYPE_CHECKING:
-    from tools.spec.variants import Variant
+    from tools.registry.variants import Variant
 
 
 def module_names(count: int) -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tools.instruments.measure import md_table
 from tools.make.render import ROOT
-from tools.spec.backends import BACKENDS, NAMES
+from tools.registry.backends import BACKENDS, NAMES
 
 
 def _load(reports: Path, stem: str) -> dict | None:

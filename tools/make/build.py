@@ -2,7 +2,7 @@
 
     python -m tools.make.build LABEL [LABEL ...] [--root DIR] [--python PY] [-- FRONTEND ARGS]
 
-renders each variant's template (tools/spec/variants.py) into
+renders each variant's template (tools/registry/variants.py) into
 <root>/build/<folder>/ as `mathcore_<label>`, builds its sdist, then a wheel
 from that sdist, into the variant's dist folder, and lists what it wrote.
 Building the wheel from the sdist makes a file missing from the sdist fail
@@ -29,9 +29,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tools.make.render import ROOT, render
-from tools.spec.backends import BACKENDS
-from tools.spec.backends import backend as backend_of
-from tools.spec.variants import Variant, by_label
+from tools.registry.backends import BACKENDS
+from tools.registry.backends import backend as backend_of
+from tools.registry.variants import Variant, by_label
 
 
 class StepFailed(RuntimeError):
@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.make.build", description=__doc__.split("\n\n")[0], epilog="after --: frontend arguments"
     )
-    parser.add_argument("labels", nargs="+", metavar="LABEL", help="variants to build (tools/spec/variants.py)")
+    parser.add_argument("labels", nargs="+", metavar="LABEL", help="variants to build (tools/registry/variants.py)")
     parser.add_argument("--root", type=Path, default=ROOT, help="where build/ and the dist folders go")
     parser.add_argument("--python", default=sys.executable, help="the Python that builds (default: this one)")
     args = parser.parse_args(argv)

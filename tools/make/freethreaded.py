@@ -140,7 +140,7 @@ def test(python: str, pytest_args: list[str], packages: list[str]) -> int:
     """Build every default variant for `python` in a venv of its own, and test them there."""
     from tools.make.build import BuildFailed, build_variant
     from tools.make.render import ROOT
-    from tools.spec.variants import default_builds
+    from tools.registry.variants import default_builds
 
     work = ROOT / "build" / "freethreaded"
     venv = work / "venv"

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from tools.make.render import ROOT, check_name, commit, rename, render
-from tools.spec.backends import NAMES
+from tools.registry.backends import NAMES
 
 EXTRAS = Path(__file__).resolve().parent / "new_project"
 CONTENTS_CHECK = ROOT / "tools" / "checks" / "contents.py"

@@ -13,8 +13,8 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from tools.spec.backends import PLACEHOLDER
-from tools.spec.backends import backend as backend_of
+from tools.registry.backends import PLACEHOLDER
+from tools.registry.backends import backend as backend_of
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a checkout of shared/ may hold after someone compiled it in place.

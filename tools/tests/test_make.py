@@ -9,7 +9,7 @@ import pytest
 from tools.make.build import _openmp_requested, diagnose
 from tools.make.new import EXTRAS, for_backend
 from tools.make.render import add_modules, check_name, modules, render
-from tools.spec.backends import NAMES
+from tools.registry.backends import NAMES
 
 OTHERS = {
     "setuptools": ["mesonpy", "refuse_uncommitted", "EDITABLE_SETTINGS", "editable.rebuild"],

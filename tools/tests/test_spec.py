@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tools.make.render import ROOT
-from tools.spec.backends import BACKENDS, NAMES, backend
-from tools.spec.variants import VARIANTS, Variant, by_label, default_builds, select
+from tools.registry.backends import BACKENDS, NAMES, backend
+from tools.registry.variants import VARIANTS, Variant, by_label, default_builds, select
 
 
 def test_every_variant_is_found_by_conftest():

@@ -1,6 +1,6 @@
 """Every build of the core: a point on the axes backend x compiler x ABI x OpenMP, described once.
 
-A variant is a template (tools/spec/backends.py), the compiler that builds
+A variant is a template (tools/registry/backends.py), the compiler that builds
 it, its ABI and OpenMP setting, the arguments for the build frontend and the
 environment that select them, and where its sdist and wheel go. The build,
 test and bench sessions iterate over VARIANTS instead of each knowing the
@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.spec.backends import ABI3_FLOOR, NAMES, PLACEHOLDER, Backend, backend
+from tools.registry.backends import ABI3_FLOOR, NAMES, PLACEHOLDER, Backend, backend
 
 __all__ = ["ABI3", "ABI3_FLOOR", "DEFAULT", "VARIANTS", "VERSION_SPECIFIC", "Variant", "by_label", "select"]
 
