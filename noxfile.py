@@ -274,7 +274,7 @@ def test_pythons(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def test_freethreaded(session: nox.Session) -> None:
     """Build each backend for a free-threaded CPython (3.14t) found here, test it with threads; else say so."""
-    tool = [sys.executable, "-m", "tools.make.freethreaded"]
+    tool = [sys.executable, "-m", "tools.checks.freethreaded"]
     if not session.run(*tool, "find", silent=True, external=True).strip():
         if os.environ.get("FREETHREADED_REQUIRED") == "1":  # CI that provides one
             session.error("no free-threaded CPython found, and FREETHREADED_REQUIRED=1")

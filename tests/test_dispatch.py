@@ -9,16 +9,16 @@ AVX2, where AVX2 code dies of SIGILL) and as one with AVX2 but no AVX-512
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.children import run_child
 
 X86_64_LINUX = sys.platform == "linux" and platform.machine() == "x86_64"
 # What each kernel needs of the CPU, as /proc/cpuinfo names the flags.
@@ -121,22 +121,7 @@ def test_emulated_cpu(build, cpu, kernel):
     forced = _forced(build)
     if forced and forced != "baseline":
         pytest.skip(f"{forced} forced: the emulated CPU may lack it")
-    child = subprocess.Popen(
-        [QEMU, "-cpu", cpu, sys.executable, "-c", EMULATED, build.__name__],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = child.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
-        pytest.fail(f"no answer within 300 s under qemu -cpu {cpu}")
-    # A SIGILL here is AVX2 code run on a CPU that lacks it.
-    assert child.returncode == 0, f"exit status {child.returncode} under -cpu {cpu}\n{err[-3000:]}"
-    report = json.loads(out.strip().splitlines()[-1])
+    # A SIGILL here (exit status -4) is AVX2 code run on a CPU that lacks it.
+    report = run_child(EMULATED, build.__name__, command=[QEMU, "-cpu", cpu], timeout=300)
     assert report["kernel"] == (forced or kernel)
     assert all(all(v) for v in report["exact"].values()), report["exact"]

@@ -19,34 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.children import run_child
+
 POSIX = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork() (POSIX)")
 LINUX_PROC = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads per-thread CPU time in /proc")
 CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def run_child(code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> dict:
-    """Run `code` in a new session; return the JSON it prints last, or fail, killing the group, at `timeout`."""
-    child = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code), *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-        start_new_session=True,
-    )
-    try:
-        out, err = child.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        out, err = child.communicate()
-        pytest.fail(f"no answer within {timeout} s: killed (a hang?)\n{out[-2000:]}\n{err[-2000:]}")
-    finally:
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-    assert child.returncode == 0, f"exit status {child.returncode}\n{out[-2000:]}\n{err[-2000:]}"
-    return json.loads(out.strip().splitlines()[-1])
 
 
 # --- fork after OpenMP ---------------------------------------------------

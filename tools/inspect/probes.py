@@ -22,24 +22,36 @@ from pathlib import Path
 
 from tools.make.build import StepFailed
 
+# The median wall time per element of 5 calls over n terms: the timing both
+# SPEED and other probes (the free-threaded twin's) run in their child.
+NS_PER_ELEMENT = """
+import statistics, time
+
+
+def ns(function, n):
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        function(0, n)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) / n * 1e9
+"""
+
 # Speed, as a quick look: each kernel over 10**8 terms, median of 5 calls;
 # and a call of do_math over 10 terms, where the Python-level work dominates.
-SPEED = """
-import importlib, json, statistics, sys, time
+SPEED = (
+    NS_PER_ELEMENT
+    + """
+import importlib, json, sys
 
 build = importlib.import_module(sys.argv[1])
 cores = build.twin._available_cores()
 N = 10**8
 
 
-def ns(function):
+def warm_ns(function):
     function(0, 10**6)
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        function(0, N)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) / N * 1e9
+    return ns(function, N)
 
 
 def call_us(function, calls=20_000):
@@ -56,12 +68,13 @@ def call_us(function, calls=20_000):
 info = build.build_info()
 print(json.dumps({
     "compiler": info["compiler"], "openmp": info["openmp"], "limited_api": info.get("limited_api"), "cores": cores,
-    "do_math": ns(build.do_math),
-    "do_math_threaded": ns(lambda start, num: build.do_math_threaded(start, num, cores)),
-    "do_math_parallel": ns(lambda start, num: build.do_math_parallel(start, num, cores)),
+    "do_math": warm_ns(build.do_math),
+    "do_math_threaded": warm_ns(lambda start, num: build.do_math_threaded(start, num, cores)),
+    "do_math_parallel": warm_ns(lambda start, num: build.do_math_parallel(start, num, cores)),
     "call_us": call_us(build.do_math),
 }))
 """
+)
 
 
 def unpack(wheel: Path, work: Path) -> Path:

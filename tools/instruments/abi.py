@@ -33,6 +33,7 @@ from tools.inspect.probes import SPEED, child, unpack
 from tools.inspect.templates import code_lines
 from tools.instruments import steps
 from tools.instruments.measure import StepFailed, Task, command_line, interleave, md_table, median, report, workdir
+from tools.instruments.measure import parser as instrument_parser
 from tools.make.render import ROOT
 from tools.registry.backends import NAMES
 from tools.registry.variants import ABI3, ABI3_FLOOR, Variant, default_builds, select
@@ -213,11 +214,8 @@ The template lines counted: the code lines of each template's configuration that
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="nox -s compare_abi --", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reps", type=int, default=1, help="interleaved build repetitions (default 1)")
+    parser = instrument_parser("compare_abi", __doc__, "abi")
     parser.add_argument("--speed-reps", type=int, default=5, help="interleaved speed rounds (default 5)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
-    parser.add_argument("--out", type=Path, default=ROOT / "reports", help="where abi.json/.md go")
     args = parser.parse_args(argv)
     if args.reps < 1 or args.speed_reps < 1:
         parser.error("--reps and --speed-reps must be positive")

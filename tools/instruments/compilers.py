@@ -40,7 +40,7 @@ from tools.inspect.dists import extension_libs
 from tools.inspect.probes import SPEED, child, unpack
 from tools.instruments import steps
 from tools.instruments.measure import Task, command_line, interleave, md_table, median, report, workdir
-from tools.make.render import ROOT
+from tools.instruments.measure import parser as instrument_parser
 from tools.registry.variants import COMPILER_ENV, DEFAULT, VERSION_SPECIFIC, Variant, select
 
 # The parent runs an OpenMP team on two threads, forks ("raw": libc's fork()
@@ -199,12 +199,9 @@ Kernel times: median of 5 calls over 10⁸ terms, a quick look (`nox -s bench` i
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="nox -s compare_compilers --", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reps", type=int, default=1, help="interleaved build repetitions (default 1)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
+    parser = instrument_parser("compare_compilers", __doc__, "compilers")
     # A healthy child answers in well under a second here.
     parser.add_argument("--fork-timeout", type=float, default=10.0, help="seconds before a forked child is hung")
-    parser.add_argument("--out", type=Path, default=ROOT / "reports", help="where compilers.json/.md go")
     args = parser.parse_args(argv)
     if args.reps < 1 or args.fork_timeout <= 0:
         parser.error("--reps and --fork-timeout must be positive")

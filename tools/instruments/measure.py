@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import shutil
@@ -121,6 +122,17 @@ def interleave(tasks: Sequence[Task], reps: int, seed: int, desc: str) -> dict[H
     finally:
         progress.close()
     return times
+
+
+def parser(session: str, doc: str, stem: str, *, reps: int = 1) -> argparse.ArgumentParser:
+    """The options every instrument takes: --reps, --seed and --out (where <stem>.json and .md go)."""
+    from tools.make.render import ROOT
+
+    parser = argparse.ArgumentParser(prog=f"nox -s {session} --", description=doc.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--reps", type=int, default=reps, help=f"interleaved repetitions (default {reps})")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports", help=f"where {stem}.json and .md go")
+    return parser
 
 
 def command_line(session: str, argv: Sequence[str]) -> str:

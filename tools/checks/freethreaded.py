@@ -6,8 +6,8 @@ installed versions (3.14.0t ...) and in uv's (`uv python find`, which only
 looks and never downloads). Every candidate is asked whether it was built
 with Py_GIL_DISABLED: a name proves nothing.
 
-    python -m tools.make.freethreaded find     the interpreter, or nothing
-    python -m tools.make.freethreaded test [PYTEST ARGS]
+    python -m tools.checks.freethreaded find     the interpreter, or nothing
+    python -m tools.checks.freethreaded test [PYTEST ARGS]
 
 `test` makes a venv of the interpreter under build/freethreaded/, builds
 each backend for it, checks that the GIL stays off after importing each
@@ -27,6 +27,8 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+
+from tools.inspect.probes import NS_PER_ELEMENT
 
 # Free-threading is supported (no longer experimental) from 3.14 on (PEP 779).
 MINORS = range(14, 20)
@@ -55,25 +57,17 @@ for name in sys.argv[1:]:
 
 # The twin's threads, timed: pure Python, which free-threading lets scale
 # with the cores (with the GIL, threads only take turns). Median of 5 calls.
-TWIN_THREADS = """
-import importlib, json, statistics, sys, time
+TWIN_THREADS = (
+    NS_PER_ELEMENT
+    + """
+import importlib, json, sys
 
 twin = importlib.import_module(sys.argv[1]).twin
 cores = twin._available_cores()
 N = 2_000_000
 
-
-def ns(function):
-    times = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        function(0, N)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) / N * 1e9
-
-
-serial = ns(twin.do_math)
-threads = ns(lambda start, num: twin.do_math_threaded(start, num, cores))
+serial = ns(twin.do_math, N)
+threads = ns(lambda start, num: twin.do_math_threaded(start, num, cores), N)
 print(json.dumps({
     "python": sys.version, "gil_enabled": sys._is_gil_enabled(), "cores": cores,
     "twin do_math (ns/element)": round(serial, 2),
@@ -81,6 +75,7 @@ print(json.dumps({
     "speedup": round(serial / threads, 2),
 }))
 """
+)
 
 
 def _is_freethreaded(python: str) -> bool:
@@ -179,4 +174,6 @@ if __name__ == "__main__":
         args = sys.argv[2:]
         cut = args.index("--packages") if "--packages" in args else len(args)
         sys.exit(test(found, args[:cut], args[cut + 1 :]))
-    sys.exit(NOT_FOUND if sys.argv[1:2] == ["test"] else "usage: python -m tools.make.freethreaded find | test [ARGS]")
+    sys.exit(
+        NOT_FOUND if sys.argv[1:2] == ["test"] else "usage: python -m tools.checks.freethreaded find | test [ARGS]"
+    )
