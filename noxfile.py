@@ -299,6 +299,28 @@ def repair(session: nox.Session) -> None:
     session.run("python", "-m", "tools.instruments.repair", *session.posargs)
 
 
+@nox.session(default=False)
+def test_runtimes(session: nox.Session) -> None:
+    """Three OpenMP runtimes in one process (vendored libgomp, the system's libgomp, libomp): exact, limited, no hang."""
+    wheels = [
+        *sorted((ROOT / "build" / "repaired" / "meson").glob("*.whl")),
+        *(w for v in select(backend="cmake", compiler="default", abi="cp", openmp="auto") for w in v.wheels(ROOT)),
+        *(w for v in select(backend="meson", compiler="clang") for w in v.wheels(ROOT)),
+    ]
+    if len(wheels) != 3:
+        session.error("needs build/repaired/meson, dist/cmake and dist/meson-clang: nox -s build build_clang repair")
+    session.install(*group("test"), *map(str, wheels))
+    session.run("pytest", "tests/test_runtimes.py", *session.posargs)
+
+
+@nox.session(default=False)
+def compare_pools(session: nox.Session) -> None:
+    """multiprocessing's start methods and pool shapes: the runner each worker uses and its speed; reports/pools.*."""
+    wheels = built_wheels(session)
+    session.install(*group("compare"), *wheels)
+    session.run("python", "-m", "tools.instruments.pools", *session.posargs)
+
+
 @nox.session(python=False, default=False)
 def test_bare(session: nox.Session) -> None:
     """On a Debian root with Python only: wheels as built fail to import, the repaired ones pass the suite."""

@@ -26,9 +26,16 @@ pytestmark = pytest.mark.skipif(
 
 # The OpenMP runtime files this process has mapped, symlinks resolved: gcc's
 # libgomp, LLVM's libomp, Intel's libiomp5, and auditwheel's renamed copies.
+# Two copies of LLVM's libomp (a system one and a wheel's vendored one) abort
+# the process at the second one's first parallel region ("OMP: Error #15")
+# unless KMP_DUPLICATE_LIB_OK is set, and importing threadpoolctl sets it
+# (os.environ.setdefault): the children clear it, and import threadpoolctl
+# only after every runtime has started, so they see what a process gets
+# without it.
 MAPPED = r"""
 import importlib, json, os, re, sys
 
+os.environ.pop("KMP_DUPLICATE_LIB_OK", None)
 RUNTIME = re.compile(r"lib(gomp|omp|iomp5)(-[0-9a-f]{8})?\.")
 
 
@@ -61,10 +68,10 @@ def _names() -> list[str]:
 LISTED = (
     MAPPED
     + """
-from threadpoolctl import threadpool_info
-
 for build in builds:
     build.do_math_parallel(0, 10**6)
+from threadpoolctl import threadpool_info
+
 listed = {os.path.realpath(i["filepath"]) for i in threadpool_info() if i["user_api"] == "openmp"}
 print(json.dumps({"mapped": mapped(), "threadpoolctl": sorted(listed)}))
 """
@@ -142,6 +149,9 @@ LIMITED = (
     MAPPED
     + """
 import _thread, signal, threading, time
+
+for build in builds:
+    build.do_math_parallel(0, 10**7)  # every runtime's pool started: idle threads that could spin
 from threadpoolctl import threadpool_info, threadpool_limits
 
 signal.signal(signal.SIGINT, signal.default_int_handler)  # even if the parent ignores SIGINT
@@ -162,8 +172,8 @@ def wanted():
 def busy(build):
     # A runtime's idle threads keep spinning after its last parallel region:
     # LLVM's libomp for KMP_BLOCKTIME (200 ms by default), libgomp a few ms.
-    # The other builds' threads would count as busy in this window: wait
-    # 0.3 s for them to sleep first (the watcher waits 0.3 s more).
+    # Those of the build called before must not be counted in this window:
+    # wait 0.3 s for them to sleep (the watcher waits 0.3 s more).
     time.sleep(0.3)
     seen = {}
 
@@ -186,8 +196,6 @@ def busy(build):
     return seen["busy"]
 
 
-for build in builds:
-    build.do_math_parallel(0, 10**7)  # every runtime's pool started: idle threads that could spin
 report = {"no_limit": {}, "limit_1": {}}
 for build in builds:
     report["no_limit"][build.__name__] = [busy(build), build.build_info()["default_workers"]]

@@ -32,7 +32,7 @@ import time
 
 from tools.inspect.host import describe, machine
 from tools.inspect.probes import child
-from tools.instruments.measure import Task, interleave, md_table, median, report
+from tools.instruments.measure import Task, command_line, interleave, md_table, median, report
 from tools.instruments.measure import parser as instrument_parser
 from tools.make.build import StepFailed
 from tools.make.render import ROOT
@@ -185,7 +185,7 @@ def measure(args: argparse.Namespace) -> dict:
     info = build.build_info()
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "command": " ".join(["python -m tools.instruments.pools", *sys.argv[1:]]),
+        "command": command_line("compare_pools", sys.argv[1:]),
         "machine": machine(cores),
         "python": sys.version.split()[0],
         "default_start_method": multiprocessing.get_start_method(),
@@ -221,16 +221,17 @@ def markdown(data: dict) -> str:
     c = data["cores"]
     return f"""# Pools: start methods and pool shapes
 
-{data["date"]} · `{data["command"]}` · {describe(m)} · load average {m["load_average"]}
-· Python {data["python"]}, default start method **{default}** · `{data["build"]}` ({b["backend"]},
-compiler {b["compiler"]}, kernel {b["kernel"]}) · {data["tasks"]} tasks x {data["terms"]:,} terms
-· median of {data["reps"]} interleaved run(s)
+{data["date"]} · `{data["command"]}`
+· {describe(m)}, load average {m["load_average"]}
+· Python {data["python"]}, default start method **{default}**
+· `{data["build"]}` ({b["backend"]}, compiler {b["compiler"]}, kernel {b["kernel"]})
+· {data["tasks"]} tasks x {data["terms"]:,} terms, median of {data["reps"]} interleaved run(s)
 
 Each row is a child process: it runs one OpenMP call itself, starts a pool with that start method, waits
 until every worker has imported the build, then maps `do_math_parallel` over the tasks. Shapes: 1x{c} is
 one worker process with `workers=None` ({c} threads through its runner), {c}x1 is {c} processes with
 `workers=1`; left out, as oversubscribed: {data["left_out"]}. "runner in workers" is
-`build_info()["parallel_runner"]` there: "threads" in a process made by fork, "openmp" otherwise.
+`build_info()["parallel_runner"]` there: "threads" in a process made by fork, else "openmp" ("serial" without OpenMP).
 forkserver+preload: the server imported the build. The in-process rows use no pool. Every answer is checked
 against `twin.exact` first: a WRONG run is not timed; a child silent for {data["timeout_s"]:g} s is killed
 with its process group (hung). ns/element: the median wall time of the map over tasks x terms. vs spawn: that
