@@ -1,8 +1,9 @@
 """Build the Cython extension; all metadata lives in pyproject.toml.
 
 setuptools has no build options of its own, so the switches are environment
-variables: MATHCORE_OPENMP=auto|on|off (default auto) and
-MATHCORE_LIMITED_API=3.12 (one abi3 wheel; default: one wheel per version).
+variables: MATHCORE_OPENMP=auto|on|off (default auto),
+MATHCORE_LIMITED_API=3.12 (one abi3 wheel; default: one wheel per version)
+and MATHCORE_COVERAGE=1 (line tracing, for coverage.py; never for a release).
 """
 
 import os
@@ -28,6 +29,12 @@ if OPENMP not in {"auto", "on", "off"}:
 LIMITED_API = os.environ.get("MATHCORE_LIMITED_API", "")
 if LIMITED_API and not re.fullmatch(r"3\.\d+", LIMITED_API):
     sys.exit(f"MATHCORE_LIMITED_API must be a version such as 3.12, not {LIMITED_API!r}")
+
+# MATHCORE_COVERAGE=1: line tracing for coverage.py's Cython.Coverage plugin
+# (slower code), and the C written next to each .pyx, where the plugin reads it.
+COVERAGE = os.environ.get("MATHCORE_COVERAGE") == "1"
+# Cython directives for every module (a `# cython:` line in a .pyx still wins).
+DIRECTIVES = {"linetrace": COVERAGE}
 
 
 def links_with(compiler, flag):
@@ -70,18 +77,24 @@ class BuildExt(build_ext):
         for ext in self.extensions:
             ext.extra_compile_args += compile_args
             ext.extra_link_args += link_args
+            if COVERAGE:
+                # The trace calls compile only with the first, nogil code and
+                # prange bodies included; the second keeps them visible to
+                # coverage.py on CPython 3.13+ (coveragepy/coveragepy#1790).
+                ext.define_macros += [("CYTHON_TRACE_NOGIL", "1"), ("CYTHON_USE_SYS_MONITORING", "0")]
             if LIMITED_API:
                 ext.py_limited_api = True
                 ext.define_macros.append(("Py_LIMITED_API", f"0x03{int(LIMITED_API[2:]):02X}0000"))
         # Translate every .pyx to C first, in worker processes: Cython's
         # compiler is not made to run in threads (cython/cython#7997), and
         # distutils compiles the C in threads. The C goes under build/, never
-        # into src/ or the wheel.
+        # into src/ or the wheel; for coverage only, next to the .pyx.
         translated = cythonize(
             self.extensions,
-            build_dir=self.build_temp,
+            build_dir=None if COVERAGE else self.build_temp,
             nthreads=self.parallel,
             force=self.force,
+            compiler_directives=DIRECTIVES,
         )
         for ext, c_ext in zip(self.extensions, translated, strict=True):
             ext.sources = c_ext.sources

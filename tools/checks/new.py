@@ -311,17 +311,17 @@ def test_the_pxd_and_the_subpackage_are_installed():
 MOVED_MODULES = ["_base", "_ops"]
 MOVED_VERSION = 'version = "1.4.0"'
 
-# What each backend's README says to add, and after which line of the template.
+# What each backend's README says to add, and after which line of the template (setuptools: the line it changes).
 DIRECTIVES = {
     "setuptools": (
-        "            force=self.force,",
-        '            compiler_directives={"embedsignature": True, "binding": True},',
+        'DIRECTIVES = {"linetrace": COVERAGE}',
+        'DIRECTIVES = {"linetrace": COVERAGE, "embedsignature": True, "binding": True}',
     ),
     "meson": (
         "py = import('python').find_installation(pure: false)",
         "add_project_arguments('-X', 'embedsignature=True', '-X', 'binding=True', language: 'cython')",
     ),
-    "cmake": ("include(UseCython)", "set(CYTHON_ARGS -X embedsignature=True -X binding=True)"),
+    "cmake": ("include(UseCython)", "list(APPEND CYTHON_ARGS -X embedsignature=True -X binding=True)"),
 }
 DEFINES = {
     "setuptools": (
@@ -354,7 +354,7 @@ def move_package(project: Path, backend: str) -> dict[str, list[str]]:
     listing.write_text(spec.modules.write(listing.read_text(encoding="utf-8"), MOVED_MODULES), encoding="utf-8")
     for step in (DIRECTIVES[backend], DEFINES[backend]):
         anchor, line = (_rename(text, NAME) for text in step)
-        if backend == "setuptools" and anchor.lstrip().startswith("ext_modules"):
+        if backend == "setuptools":  # the line changes in place
             _replace(project / spec.build_files[0], f"{anchor}\n", f"{line}\n")
         elif backend == "meson":  # after project(): before the line that follows it
             _replace(project / spec.build_files[0], f"{anchor}\n", f"{line}\n{anchor}\n")

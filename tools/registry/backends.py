@@ -3,13 +3,15 @@
 A backend is a template folder (setuptools/, meson/, cmake/) plus what the
 tools must know to build, switch, inspect and chart it: its build files,
 where it lists its compiled modules, its switches (OpenMP, abi3, one compile
-job), how its editable install rebuilds, and its colour in every chart.
+job, line tracing for coverage, sanitizers, a compiler cache), how its
+editable install rebuilds, and its colour in every chart.
 Nothing here runs anything.
 """
 
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,20 @@ PLACEHOLDER = "mathcore"
 # interpreter, and a newer one would tag the wheel for itself (cp313-abi3).
 ABI3_FLOOR = "3.12"
 _SPEC = Path(__file__).resolve().parent
+# C defines of a coverage build. CYTHON_TRACE_NOGIL=1 compiles the trace calls
+# that `linetrace` writes, nogil sections and prange bodies included.
+# CYTHON_USE_SYS_MONITORING=0: on CPython 3.13+ Cython would otherwise report
+# lines through sys.monitoring, which coverage.py's plugins cannot use
+# (coveragepy/coveragepy#1790): the .pyx files would be missing from the report.
+COVERAGE_DEFINES = "-DCYTHON_TRACE_NOGIL=1 -DCYTHON_USE_SYS_MONITORING=0"
+# AddressSanitizer and UndefinedBehaviorSanitizer: the first report aborts the
+# process (UBSan would otherwise print and go on), with whole stack traces.
+SANITIZE_FLAGS = "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
+# ccache rewrites absolute paths under this folder relative to the compile's
+# working directory, and NOHASHDIR leaves that directory out of the hash (it
+# is in it when -g is on): isolated builds, which build in a new temporary
+# folder each time, then hit the cache. Paths outside it (system headers) stay.
+CCACHE_TMP = {"CCACHE_BASEDIR": tempfile.gettempdir(), "CCACHE_NOHASHDIR": "1"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +85,10 @@ class Backend:
     # Code lines of the build files that are there for abi3 alone: the report counts them.
     limited_api_lines: re.Pattern[str]
     one_job: Switch  # compile one module at a time (scale's parallel efficiency)
+    # Line tracing for coverage.py's Cython.Coverage plugin, on CPython 3.13+ too (COVERAGE_DEFINES).
+    coverage: Switch
+    sanitize: Switch  # ASan and UBSan (SANITIZE_FLAGS) with gcc: see sanitizer()
+    ccache: Switch  # every C compile through ccache
     # An editable install that shows a .pyx edit on the next import, and whether it does so without a reinstall.
     editable_args: tuple[str, ...]
     rebuilds_on_import: bool
@@ -89,6 +109,33 @@ def _module_list(file: str, head: str, tail: str, quote: str, sep: str) -> Modul
     return ModuleList(file, pattern, quote, sep)
 
 
+def sanitizer(backend: str, flags: str, cc: str = "gcc") -> Switch:
+    """A build by `cc` with `flags` (one -fsanitize=KINDS among them) on every compile and link, `backend`'s way.
+
+    The run needs the sanitizer's runtime preloaded (LD_PRELOAD), as CPython
+    is not built with it: tools/checks/sanitize.py says how.
+    """
+    kinds = next(flag for flag in flags.split() if flag.startswith("-fsanitize="))
+    if backend == "setuptools":
+        # In CC, not CFLAGS/LDFLAGS: setup.py's OpenMP probe links with bare CC
+        # (distutils' linker_exe ignores LDFLAGS), so it would fail and OpenMP
+        # be quietly off; and a CFLAGS replaces Python's -O3 and the rest.
+        # LDSHARED follows CC. Python's CFLAGS keep -fwrapv: signed overflow
+        # is defined there, and UBSan does not report it.
+        return Switch(env={"CC": f"{cc} {flags}"})
+    if backend == "meson":
+        # b_sanitize on the compile and the link; b_lundef=false because clang
+        # links no sanitizer runtime into a shared object. c_args is split on
+        # spaces (shlex), not commas.
+        rest = " ".join(flag for flag in flags.split() if flag != kinds)
+        args = [f"-Csetup-args=-Db_sanitize={kinds.partition('=')[2]}", "-Csetup-args=-Db_lundef=false"]
+        return Switch((*args, f"-Csetup-args=-Dc_args={rest}"), {"CC": cc})
+    # python_add_library(MODULE) links with CMAKE_MODULE_LINKER_FLAGS, not CMAKE_SHARED_LINKER_FLAGS.
+    return Switch(
+        (f"-Ccmake.define.CMAKE_C_FLAGS={flags}", f"-Ccmake.define.CMAKE_MODULE_LINKER_FLAGS={kinds}"), {"CC": cc}
+    )
+
+
 SETUPTOOLS = Backend(
     name="setuptools",
     title="setuptools",
@@ -102,6 +149,12 @@ SETUPTOOLS = Backend(
     # distutils reads an extra configuration file named by DIST_EXTRA_CONFIG:
     # [build_ext] parallel = 1, without touching the project.
     one_job=Switch(env={"DIST_EXTRA_CONFIG": str(_SPEC / "one-job.cfg")}),
+    # setup.py turns on the directive and the defines, and writes the C next
+    # to the .pyx, where the plugin looks for it.
+    coverage=Switch(env={"{NAME}_COVERAGE": "1"}),
+    sanitize=sanitizer("setuptools", SANITIZE_FLAGS),
+    # Its one miss per build is setup.py's OpenMP probe, compiled in a new temporary folder each time.
+    ccache=Switch(env={"CC": "ccache gcc", **CCACHE_TMP}),
     editable_args=(),
     rebuilds_on_import=False,
     dev_tools=(),
@@ -119,6 +172,13 @@ MESON = Backend(
     limited_api=Switch(("-Csetup-args=-Dpython.allow_limited_api=true",)),
     limited_api_lines=re.compile(r"limited.api"),
     one_job=Switch(("-Ccompile-args=-j1",)),
+    # -Dcython_args is accepted and ignored by meson up to 1.12 (mesonbuild/meson#15989, fixed by #16003):
+    # the CYTHON variable names the transpiler, arguments included, and the build folder keeps it for rebuilds.
+    coverage=Switch((f"-Csetup-args=-Dc_args={COVERAGE_DEFINES}",), {"CYTHON": "cython -X linetrace=True"}),
+    sanitize=sanitizer("meson", SANITIZE_FLAGS),
+    # meson puts ccache in front of the compiler by itself when it is on PATH, and
+    # writes every path relative to its build folder: nothing to switch.
+    ccache=Switch(),
     editable_args=(),
     rebuilds_on_import=True,
     dev_tools=("ninja",),
@@ -136,6 +196,13 @@ CMAKE = Backend(
     limited_api=Switch((f"-Cwheel.py-api=cp{ABI3_FLOOR.replace('.', '')}",)),
     limited_api_lines=re.compile(r"sabi", re.IGNORECASE),
     one_job=Switch(("-Cbuild.tool-args=-j1",)),
+    # cython-cmake's cython_transpile reads CYTHON_ARGS (a list: ";" separates).
+    coverage=Switch(
+        ("-Ccmake.define.CYTHON_ARGS=-X;linetrace=True", f"-Ccmake.define.CMAKE_C_FLAGS={COVERAGE_DEFINES}")
+    ),
+    sanitize=sanitizer("cmake", SANITIZE_FLAGS),
+    # CMake's Ninja generator passes absolute paths: CCACHE_TMP makes them relative.
+    ccache=Switch(("-Ccmake.define.CMAKE_C_COMPILER_LAUNCHER=ccache",), CCACHE_TMP),
     # scikit-build-core rebuilds on import only when asked, in a build folder that stays.
     editable_args=("-Ceditable.rebuild=true", "-Cbuild-dir=build/{wheel_tag}"),
     rebuilds_on_import=True,

@@ -3,10 +3,12 @@
 nox -s tests            build and install the package, run the tests
 nox -s build            sdist, then a wheel from that sdist, into dist/; check that both hold every package file
 nox -s develop          an editable install into .nox/develop, to work in
+nox -s coverage         the tests under coverage.py, the lines of the .pyx files included
 """
 
 from __future__ import annotations
 
+import os  # only: meson, cmake
 import shutil
 import subprocess  # only: meson
 from pathlib import Path
@@ -70,14 +72,88 @@ EDITABLE_SETTINGS = ["-Ceditable.rebuild=true", "-Cbuild-dir=build/{wheel_tag}"]
 # <<< cmake
 
 
+def install_build_requirements(session: nox.Session) -> None:
+    """The build requirements of pyproject.toml, those the backend asks for on this machine, and the test group."""
+    session.install("build", *PYPROJECT["build-system"]["requires"])
+    asked = session.run_install("python", "-c", BACKEND_ASKS, silent=True).splitlines()
+    session.install(*filter(None, asked), *nox.project.dependency_groups(PYPROJECT, "test"))
+
+
 @nox.session(reuse_venv=True, default=False)
 def develop(session: nox.Session) -> None:
     """Editable install into .nox/develop with the build requirements of pyproject.toml; activate it to work there."""
     # Without build isolation: the build requirements must stay installed
     # here, where the extensions are rebuilt.
-    session.install("build", *PYPROJECT["build-system"]["requires"])
-    asked = session.run_install("python", "-c", BACKEND_ASKS, silent=True).splitlines()
-    session.install(*filter(None, asked), *nox.project.dependency_groups(PYPROJECT, "test"))
+    install_build_requirements(session)
     session.install("--no-build-isolation", "-e", ".", *session.posargs)  # only: setuptools, meson
     session.install("--no-build-isolation", "-e", ".", *EDITABLE_SETTINGS, *session.posargs)  # only: cmake
     session.log(f"activate it to work there: {Path(session.bin, 'activate')}")
+
+
+# >>> setuptools
+# setup.py's switch: Cython's linetrace directive, the defines that compile its
+# trace calls, and the C written next to each .pyx, where the plugin reads it.
+TRACING_ENV = {"MATHCORE_COVERAGE": "1"}
+TRACING_SETTINGS: list[str] = []
+# <<< setuptools
+# >>> meson, cmake
+# The defines that compile Cython's trace calls (nogil code and prange bodies
+# included) and keep them visible to coverage.py on CPython 3.13+, where
+# Cython would otherwise use sys.monitoring (coveragepy/coveragepy#1790).
+TRACE_DEFINES = "-DCYTHON_TRACE_NOGIL=1 -DCYTHON_USE_SYS_MONITORING=0"
+COVERAGE_BUILD = Path("build", "coverage")  # it keeps the generated C
+
+
+def link_generated_c(pyx: Path) -> None:
+    """Link the module's C from the build folder next to its .pyx, where Cython's plugin reads it."""
+    built = [*COVERAGE_BUILD.rglob(f"{pyx.stem}.pyx.c"), *COVERAGE_BUILD.rglob(f"{pyx.stem}.c")]  # meson: .pyx.c
+    if built:
+        pyx.with_suffix(".c").unlink(missing_ok=True)
+        pyx.with_suffix(".c").symlink_to(os.path.relpath(built[0], pyx.parent))
+
+
+# <<< meson, cmake
+# >>> meson
+# meson 1.12 ignores -Dcython_args (mesonbuild/meson#15989): the CYTHON variable carries the directive.
+TRACING_ENV = {"CYTHON": "cython -X linetrace=True"}
+TRACING_SETTINGS = [f"-Cbuild-dir={COVERAGE_BUILD}", f"-Csetup-args=-Dc_args={TRACE_DEFINES}"]
+# <<< meson
+# >>> cmake
+TRACING_ENV: dict[str, str] = {}
+TRACING_SETTINGS = [
+    f"-Cbuild-dir={COVERAGE_BUILD}",
+    "-Ccmake.define.CYTHON_ARGS=-X;linetrace=True",
+    f"-Ccmake.define.CMAKE_C_FLAGS={TRACE_DEFINES}",
+]
+# <<< cmake
+
+
+@nox.session(default=False)
+def coverage(session: nox.Session) -> None:
+    """The tests under coverage.py with Cython's plugin, over an editable build with line tracing; lines missed."""
+    install_build_requirements(session)
+    session.install("coverage>=7.10")
+    session.install("--no-build-isolation", "-e", ".", *TRACING_SETTINGS, env=TRACING_ENV)
+    pyx_files = sorted(Path("src").rglob("*.pyx"))
+    for pyx in pyx_files:  # only: meson, cmake
+        link_generated_c(pyx)  # only: meson, cmake
+    rcfile = Path(session.virtualenv.location, "coveragerc")
+    rcfile.write_text(
+        "[run]\nplugins = Cython.Coverage\nsource_pkgs = mathcore\n"
+        f"data_file = {rcfile.parent / '.coverage'}\n[report]\nshow_missing = true\n",
+        encoding="utf-8",
+    )
+    # ctrace: from 3.14 coverage's default core is sys.monitoring, which runs
+    # no plugins (coveragepy/coveragepy#1790). The traces name each .pyx
+    # relative to the project's root (setuptools), or to src/ (meson, CMake),
+    # where coverage looks it up on sys.path.
+    env = {"COVERAGE_CORE": "ctrace"}
+    env["PYTHONPATH"] = "src"  # only: meson, cmake
+    try:
+        session.run("coverage", "run", f"--rcfile={rcfile}", "-m", "pytest", *session.posargs, env=env)
+        session.run("coverage", "report", f"--rcfile={rcfile}", env=env)
+        session.run("coverage", "html", f"--rcfile={rcfile}", "-d", str(rcfile.parent / "html"), env=env)
+    finally:
+        # Generated C left next to the sources would be shipped as package data by the next build.
+        for pyx in pyx_files:
+            pyx.with_suffix(".c").unlink(missing_ok=True)

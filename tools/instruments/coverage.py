@@ -1,0 +1,284 @@
+"""Line coverage of the core's Cython and Python by the repository's suite, per backend: `nox -s coverage`.
+
+    python -m tools.instruments.coverage [--backends B ...] [--subprocesses] [--out DIR]
+
+For each backend: a fresh rendered copy of its template (`mathcore_<backend>`),
+a virtual environment of its own, an editable install built with the
+backend's coverage switch (tools/registry/backends.py: line tracing, on
+CPython 3.13+ too), the generated C linked next to each .pyx (the
+Cython.Coverage plugin reads it there), then the suite (tests/, rootdir this
+repository, so that the tests import the installed build) under `coverage
+run` with the plugin. Reported: the line coverage of _core.pyx, _kernels.pyx
+and twin.py, the lines missed, the switch, the suite's outcome. Writes
+reports/coverage.{json,md}. --subprocesses also measures the children the
+tests start (coverage's `patch = subprocess`), slower.
+
+Also here, shared with tools/instruments/ccache.py and tools/checks/sanitize.py:
+`venv`, `editable` and `run_bounded` (a command killed with its process
+group at a timeout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from tools.inspect.host import describe, machine
+from tools.instruments import steps
+from tools.instruments.measure import command_line, md_table, report, workdir
+from tools.instruments.scale import build_requires
+from tools.make.build import run, uv
+from tools.make.render import ROOT, modules
+from tools.registry.backends import NAMES, PLACEHOLDER
+from tools.registry.backends import backend as backend_of
+
+FILES = ("_core.pyx", "_kernels.pyx", "twin.py")
+# What did not work while the recipes were made (docs/devloop.md), and the upstream issue.
+NOT_WORKING = [
+    ("meson 1.12.1 accepts -Dcython_args and ignores it: no line tracing", "mesonbuild/meson#15989"),
+    (
+        "CPython 3.13+ with Cython's default CYTHON_USE_SYS_MONITORING=1: no .pyx in the report",
+        "coveragepy/coveragepy#1790",
+    ),
+    (
+        "COVERAGE_CORE=sysmon (the default from 3.14): plugins do not run, no .pyx measured",
+        "coveragepy/coveragepy#1790",
+    ),
+    ("without the generated C next to the .pyx the plugin claims no file", "cython/cython#6186"),
+]
+
+
+def test_packages() -> list[str]:
+    """The repository's test dependency group (pytest, pyelftools, threadpoolctl)."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]["test"]
+
+
+def venv(where: Path, packages: Sequence[str], python: str = sys.executable) -> str:
+    """A new virtual environment at `where` (uv, with pip) holding `packages`; its python."""
+    run([uv(), "venv", "--quiet", "--seed", "--python", python, str(where)])
+    py = str(where / "bin" / "python")
+    if packages:
+        run([uv(), "pip", "install", "--quiet", "--python", py, *packages])
+    return py
+
+
+def in_venv(py: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """os.environ and `env`, with the venv's bin first on PATH, as when it is activated.
+
+    meson runs `cython` and ninja from PATH, also when an editable install rebuilds at import.
+    """
+    bin_dir = str(Path(py).parent)
+    return {**os.environ, **(env or {}), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def editable(
+    py: str, backend: str, project: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> float:
+    """steps.editable_install with frontend arguments and environment; return the wall time."""
+    cmd = [py, "-m", "pip", "install", "--no-deps", "--no-build-isolation", *backend_of(backend).editable_args]
+    return run([*cmd, *args, "-e", str(project)], env=in_venv(py, env))[0]
+
+
+def run_bounded(
+    cmd: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float
+) -> tuple[int | None, str]:
+    """Run `cmd` in a session of its own; its exit status (None: killed with its group at `timeout`) and output."""
+    proc = subprocess.Popen(
+        list(map(str, cmd)),
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        return None, out
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.returncode, out
+
+
+def pytest_summary(output: str) -> str:
+    """pytest's last summary line ("3 failed, 300 passed in 50.1s"), or the output's last line."""
+    lines = [line.strip("= ") for line in output.splitlines() if line.strip()]
+    found = [line for line in lines if re.search(r"\d+ (passed|failed|error)|no tests ran", line)]
+    return (found or lines or ["no output"])[-1]
+
+
+def link_c(project: Path, name: str, backend: str) -> dict[str, str]:
+    """Link the C of each module next to its .pyx, where Cython.Coverage looks; each module -> where its C is.
+
+    setuptools wrote it there already (its coverage switch); meson and CMake
+    keep it in their build folder (meson: <module>.pyx.c, CMake: <module>.c).
+    """
+    found = {}
+    for module in modules(project, backend):
+        target = project / "src" / name / f"{module}.c"
+        if not target.exists():
+            built = [*project.glob(f"build/**/{module}.c"), *project.glob(f"build/**/{module}.pyx.c")]
+            if not built:
+                continue
+            target.symlink_to(os.path.relpath(max(built, key=lambda p: p.stat().st_mtime), target.parent))
+        found[module] = str(target.resolve().relative_to(project))
+    return found
+
+
+def rcfile(path: Path, name: str, subprocesses: bool) -> Path:
+    """coverage's configuration: Cython's plugin, the package's files, the data file beside it."""
+    lines = ["[run]", "plugins = Cython.Coverage", f"source_pkgs = {name}", f"data_file = {path.parent / '.coverage'}"]
+    if subprocesses:  # every process writes its own file; `coverage combine` joins them
+        lines += ["parallel = true", "patch = subprocess, _exit", "concurrency = thread, multiprocessing"]
+    path.write_text("\n".join([*lines, "[report]", "show_missing = true", ""]), encoding="utf-8")
+    return path
+
+
+def ranges(lines: Sequence[int]) -> str:
+    """[132, 136, 137] -> "132, 136-137"."""
+    spans: list[list[int]] = []
+    for line in sorted(lines):
+        if spans and line == spans[-1][1] + 1:
+            spans[-1][1] = line
+        else:
+            spans.append([line, line])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans) or "none"
+
+
+def measure_backend(backend: str, work: Path, args) -> dict:
+    spec = backend_of(backend)
+    name = f"{PLACEHOLDER}_{backend}"
+    project = steps.fresh(backend, work, name=name)
+    requires = [*build_requires(project), *spec.dev_tools, *test_packages(), "coverage>=7.10"]
+    py = venv(project.parent / f"venv-{backend}", requires)
+    switch_args, switch_env = spec.coverage.named(name)
+    print(f"{backend}: editable install with {' '.join([*(f'{k}={v}' for k, v in switch_env.items()), *switch_args])}")
+    build_s = editable(py, backend, project, switch_args, switch_env)
+    c_files = link_c(project, name, backend)
+    rc = rcfile(project.parent / f"coveragerc-{backend}", name, args.subprocesses)
+    # From the project's root: setuptools' trace names a .pyx relative to it
+    # (src/<name>/_core.pyx), meson's and CMake's relative to src/ (<name>/_core.pyx),
+    # which coverage looks up on sys.path (not for setuptools: build_info() would read
+    # the egg-info its editable install leaves in src/). Only 3.14+ needs COVERAGE_CORE:
+    # its default, sysmon, runs no plugins (coveragepy/coveragepy#1790).
+    env = in_venv(py, {"COVERAGE_CORE": "ctrace", **({} if backend == "setuptools" else {"PYTHONPATH": "src"})})
+    coverage = [py, "-m", "coverage"]
+    suite = [*coverage, "run", f"--rcfile={rc}", "-m", "pytest", str(ROOT / "tests"), "-p", "no:cacheprovider", "-q"]
+    print(f"{backend}: the suite under coverage (at most {args.timeout:g} s)", flush=True)
+    t0 = time.perf_counter()
+    status, output = run_bounded(suite, cwd=project, env=env, timeout=args.timeout)
+    tests_s = time.perf_counter() - t0
+    if args.subprocesses:
+        run_bounded([*coverage, "combine", f"--rcfile={rc}"], cwd=project, env=env, timeout=600)
+    out = project.parent / f"coverage-{backend}.json"
+    run_bounded([*coverage, "json", f"--rcfile={rc}", "-o", str(out)], cwd=project, env=env, timeout=600)
+    measured = json.loads(out.read_text(encoding="utf-8"))["files"] if out.exists() else {}
+    files = {}
+    for file in FILES:
+        hit = next((v for k, v in measured.items() if Path(k).name == file), None)
+        files[file] = hit and {
+            "percent": round(hit["summary"]["percent_covered"], 1),
+            "statements": hit["summary"]["num_statements"],
+            "missing": hit["missing_lines"],
+        }
+    return {
+        "mode": "editable",
+        "switch": {"args": switch_args, "env": switch_env},
+        "c_files": c_files,
+        "files": files,
+        "pytest": "killed at the timeout" if status is None else pytest_summary(output),
+        "pytest_status": status,
+        "build_s": round(build_s, 1),
+        "tests_s": round(tests_s, 1),
+    }
+
+
+def measure(args) -> dict:
+    results = {}
+    with workdir("coverage-") as work:
+        for backend in args.backends:
+            results[backend] = measure_backend(backend, work, args)
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "command": command_line("coverage", sys.argv[1:]),
+        "machine": machine(),
+        "subprocesses": args.subprocesses,
+        "backends": results,
+        "not_working": NOT_WORKING,
+    }
+
+
+def _cell(info: dict | None) -> str:
+    return "not measured" if info is None else f"{info['percent']:.1f} % of {info['statements']}"
+
+
+def markdown(data: dict) -> str:
+    b = data["backends"]
+    names = list(b)
+
+    def switch(r: dict) -> str:
+        return " ".join(
+            [*(f"`{k}={v}`" for k, v in r["switch"]["env"].items()), *(f"`{a}`" for a in r["switch"]["args"])]
+        )
+
+    def missed(n: str, file: str) -> str:
+        return ranges((b[n]["files"][file] or {}).get("missing", []))
+
+    rows = [
+        ["", *names],
+        *([file, *(_cell(b[n]["files"][file]) for n in names)] for file in FILES),
+        *([f"{file}: lines missed", *(missed(n, file) for n in names)] for file in FILES),
+        ["switch", *(switch(b[n]) for n in names)],
+        ["generated C read from", *(", ".join(b[n]["c_files"].values()) or "none" for n in names)],
+        ["suite", *(b[n]["pytest"] for n in names)],
+        ["build, suite (s)", *(f"{b[n]['build_s']:.0f}, {b[n]['tests_s']:.0f}" for n in names)],
+    ]
+    issues = "\n".join(f"- {what} ({issue})" for what, issue in data["not_working"])
+    children = "and the processes they start" if data["subprocesses"] else "(not the child processes they start)"
+    return f"""# Coverage
+
+{data["date"]} · `{data["command"]}` · Python {data["machine"]["python"]} · {describe(data["machine"])},
+load {data["machine"]["load_average"]}
+
+Line coverage by the repository's suite {children}, of an editable install of each template built with its
+coverage switch (tools/registry/backends.py), Cython.Coverage reading the generated C linked next to each .pyx.
+
+{md_table(rows)}
+
+What did not work:
+
+{issues}
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="nox -s coverage --", description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "reports", help="where coverage.json and .md go")
+    parser.add_argument("--backends", nargs="+", choices=NAMES, default=list(NAMES), help="default: all three")
+    parser.add_argument("--subprocesses", action="store_true", help="measure the tests' child processes too")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds before a suite run is killed")
+    args = parser.parse_args(argv)
+    _, json_path = report("coverage", measure, markdown, args)
+    print(f"wrote {json_path} and coverage.md")
+
+
+if __name__ == "__main__":
+    main()
