@@ -292,6 +292,39 @@ def skip_without_root(session: nox.Session, target: str) -> None:
         session.skip(f"{target}: {why}")
 
 
+# aarch64 is built for CPython 3.11, the Python of Debian 12's arm64 root: the
+# wheels' tags are the building Python's.
+@nox.session(python="3.11", default=False)
+def build_aarch64(session: nox.Session) -> None:
+    """Cross-compile each backend's aarch64 wheel with the recipe beside its template into build/aarch64/dist/."""
+    skip_without_root(session, "aarch64")
+    session.install(*group("build"))
+    session.run("python", "-m", "tools.make.cross", *session.posargs)
+
+
+@nox.session(python="3.11", default=False)
+def build_aarch64_emulated(session: nox.Session) -> None:
+    """Build each backend's aarch64 wheel (or `-- BACKEND ...`) inside an arm64 root under qemu-user."""
+    skip_without_root(session, "aarch64")
+    session.run("python", "-m", "tools.make.cross", "--way", "emulated", *session.posargs)
+
+
+@nox.session(default=False)
+def test_aarch64(session: nox.Session) -> None:
+    """Check every aarch64 wheel built (machine, suffix, tag, libgomp), then run the suite on them in the arm64 root."""
+    skip_without_root(session, "aarch64")
+    session.install("pyelftools>=0.31")
+    session.run("python", "-m", "tools.checks.aarch64", *session.posargs)
+
+
+@nox.session(python="3.11", default=False)
+def compare_targets(session: nox.Session) -> None:
+    """Each backend's aarch64 wheel cross-compiled and emulated, interleaved: time, size, recipe; reports/targets.*."""
+    skip_without_root(session, "aarch64")
+    session.install(*group("build"), *group("compare"))
+    session.run("python", "-m", "tools.instruments.targets", *session.posargs)
+
+
 @nox.session(default=False)
 def repair(session: nox.Session) -> None:
     """auditwheel repair every wheel under dist/ into build/repaired/ (OpenMP runtime vendored); reports/repair.*."""

@@ -30,7 +30,9 @@ MISSING = re.compile(r"ImportError: (lib\w+\.so[.\d]*): cannot open shared objec
 
 def main(pytest_args: list[str]) -> int:
     target = in_root.ensure("bare")
-    listing = in_root.run(target, ["sh", "-c", "ls /usr/lib/*-linux-gnu | grep -E '^lib(g|i)?omp' || true"], capture=True)
+    listing = in_root.run(
+        target, ["sh", "-c", "ls /usr/lib/*-linux-gnu | grep -E '^lib(g|i)?omp' || true"], capture=True
+    )
     problems, rows = [], []
     built = [v for v in select(dist_root="dist", abi=VERSION_SPECIFIC) if v.wheels(ROOT)]
     repaired = [w for v in built for w in sorted((ROOT / "build" / "repaired" / v.folder).glob("*.whl"))]

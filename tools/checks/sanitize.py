@@ -153,37 +153,45 @@ def _archer() -> str | None:
     return str(path) if done.returncode == 0 and path.exists() else None
 
 
+def call(
+    py: str, name: str, function: str, values: tuple[int, ...], logs: Path, preload: str
+) -> tuple[int | None, list]:
+    """_bad.function(*values) in a child under ASan: its exit status and the sanitizer reports."""
+    env = sanitizer_env("asan", logs, preload)
+    status, output = run_bounded([py, "-c", CALL, f"{name}._bad", function, *map(str, values)], env=env, timeout=300)
+    return status, reports(output, logs)
+
+
 def check_backend(backend: str, work: Path, args: argparse.Namespace, preloads: dict) -> dict:
     switch = backend_of(backend).sanitize
-    args_, env_ = switch.named(f"{PLACEHOLDER}_{backend}")
-    result: dict = {"switch": " ".join([*(f"{k}={v}" for k, v in env_.items()), *args_])}
+    s_args, s_env = switch.named(f"{PLACEHOLDER}_{backend}")
+    result: dict = {"switch": " ".join([*(f"{k}={v}" for k, v in s_env.items()), *s_args])}
     py, _ = built(backend, work, switch, test_packages())
-    env = sanitizer_env("asan", work / f"logs-{backend}", preloads["asan"])
+    logs = work / f"asan-{backend}"
     deselect = ["-k", " and ".join(f"not {k}" for k in DESELECTED)]
     print(f"{backend}: the suite under ASan and UBSan", flush=True)
-    result["suite"] = suite(py, env, [str(ROOT / "tests"), *deselect], work / f"logs-{backend}", args.timeout)
+    env = sanitizer_env("asan", logs, preloads["asan"])
+    result["suite"] = suite(py, env, [str(ROOT / "tests"), *deselect], logs, args.timeout)
     py, name = built(backend, work, switch, [], extra="_bad")
-    wrapv = backend == "setuptools"  # Python's CFLAGS (-fwrapv) define signed overflow
     result["negative"] = {}
     for bug, (function, *values) in BUGS.items():
-        logs = work / f"logs-{backend}-{function}"
-        status, output = run_bounded(
-            [py, "-c", CALL, f"{name}._bad", function, *map(str, values)],
-            env=sanitizer_env("asan", logs, preloads["asan"]),
-            timeout=300,
-        )
-        found = reports(output, logs)
-        expected = not (bug == "signed overflow" and wrapv)
+        status, found = call(py, name, function, values, work / f"asan-{backend}-{function}", preloads["asan"])
+        # setuptools compiles with Python's own CFLAGS, whose -fwrapv defines signed overflow.
+        expected = not (bug == "signed overflow" and backend == "setuptools")
         result["negative"][bug] = {"status": status, "report": found[:1], "expected": expected}
-    env = sanitizer_env("asan", work / f"logs-{backend}-fine", preloads["asan"])
-    fine = [run_bounded([py, "-c", CALL, f"{name}._bad", f, *map(str, v)], env=env, timeout=300) for f, *v in FINE]
-    result["in_bounds_pass"] = all(status == 0 for status, _ in fine)
+    fine = [call(py, name, f, v, work / f"asan-{backend}-fine", preloads["asan"]) for f, *v in FINE]
+    result["in_bounds_pass"] = all(status == 0 and not found for status, found in fine)
     if args.tsan:
         print(f"{backend}: the threaded tests under TSan (clang, libomp)", flush=True)
         py, _ = built(backend, work, sanitizer(backend, TSAN_FLAGS, cc="clang"), test_packages())
         env = sanitizer_env("tsan", work / f"tsan-{backend}", preloads["tsan"])
         result["tsan"] = {**suite(py, env, THREADED, work / f"tsan-{backend}", args.timeout)}
-        result["tsan"]["archer"] = env.get("OMP_TOOL_LIBRARIES")
+        result["tsan"]["archer"] = env.pop("OMP_TOOL_LIBRARIES", None)
+        if result["tsan"]["archer"]:  # Without it TSan reports libomp's barriers as races: proof that it watches.
+            env = sanitizer_env("tsan", work / f"tsan-{backend}-bare", preloads["tsan"])
+            env.pop("OMP_TOOL_LIBRARIES")
+            bare = suite(py, env, THREADED, work / f"tsan-{backend}-bare", args.timeout)
+            result["tsan"]["without_archer"] = len(bare["reports"])
     return result
 
 
@@ -197,6 +205,8 @@ def failures(backend: str, r: dict) -> list[str]:
     bad += [] if r["in_bounds_pass"] else [f"{backend}: the negative control's in-bounds calls failed"]
     if "tsan" in r and r["tsan"]["archer"] and (r["tsan"]["reports"] or r["tsan"]["status"] != 0):
         bad.append(f"{backend}: TSan with Archer: {r['tsan']['summary']}, {len(r['tsan']['reports'])} reports")
+    if r.get("tsan", {}).get("without_archer") == 0:
+        bad.append(f"{backend}: TSan reported nothing even without Archer: is it running?")
     return bad
 
 
@@ -212,7 +222,9 @@ def markdown(data: dict) -> str:
         return f"{r['summary']}, {len(r['reports'])} {what}"
 
     def archer(r: dict) -> str:
-        return Path(r["archer"]).name if r["archer"] else "none: libomp's synchronisation unseen, so no verdict"
+        if not r["archer"]:
+            return "none: libomp's synchronisation unseen, so no verdict"
+        return f"{Path(r['archer']).name}; without it: {r['without_archer']} warnings (libomp unseen)"
 
     rows = [
         ["", *names],

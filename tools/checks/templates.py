@@ -55,9 +55,10 @@ def check(root: Path) -> list[str]:
     pkg = {b: files(p / "src" / NAME) for b, p in projects.items()}
     top = {b: {f for f in files(p) if not f.startswith("src/")} for b, p in projects.items()}
     for b in BACKENDS:
-        if missing := set(BACKENDS[b].build_files) - top[b]:
+        own = {*BACKENDS[b].build_files, *BACKENDS[b].cross_files}
+        if missing := own - top[b]:
             problems.append(f"{b}: build files missing: {sorted(missing)}")
-        top[b] -= set(BACKENDS[b].build_files)
+        top[b] -= own
     for b in others:
         if pkg[b].keys() != pkg[first].keys():
             problems.append(f"src/{NAME}/: {first} has {sorted(pkg[first])}, {b} has {sorted(pkg[b])}")

@@ -12,6 +12,7 @@ Python only.
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 import tarfile
@@ -91,6 +92,38 @@ def extract_extension(wheel: Path, module: str, dest: Path) -> Path:
     with zipfile.ZipFile(wheel) as zf:
         member = next(n for n in zf.namelist() if module_of(n) == module)
         return Path(zf.extract(member, dest))
+
+
+AARCH64_SUFFIX = re.compile(r"\.cpython-3\d+-aarch64-linux-gnu\.so$")
+
+
+def aarch64_problems(wheel: Path) -> list[str]:
+    """What makes `wheel` not an aarch64 Linux wheel of OpenMP-linked modules (empty when it is one)."""
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+
+    found = []
+    tag = wheel.name.removesuffix(".whl").split("-", 2)[2]
+    with zipfile.ZipFile(wheel) as zf:
+        meta = next(n for n in zf.namelist() if n.endswith(".dist-info/WHEEL"))
+        tags = [line.split(": ", 1)[1] for line in zf.read(meta).decode().splitlines() if line.startswith("Tag:")]
+        if not tag.endswith("-linux_aarch64") or tags != [tag]:
+            found.append(f"{wheel.name}: tagged {tag} (WHEEL: {tags}), not linux_aarch64")
+        modules = [n for n in zf.namelist() if n.endswith(".so")]
+        if not modules:
+            found.append(f"{wheel.name}: no extension module")
+        for name in modules:
+            elf = ELFFile(io.BytesIO(zf.read(name)))
+            needed = [
+                t.needed for s in elf.iter_sections() if isinstance(s, DynamicSection) for t in s.iter_tags("DT_NEEDED")
+            ]
+            if elf["e_machine"] != "EM_AARCH64":
+                found.append(f"{name}: machine {elf['e_machine']}, not AArch64")
+            if not AARCH64_SUFFIX.search(name):
+                found.append(f"{name}: not named *.cpython-3XY-aarch64-linux-gnu.so")
+            if "libgomp.so.1" not in needed:
+                found.append(f"{name}: does not link libgomp.so.1 ({needed})")
+    return found
 
 
 def installable(wheels: list[str]) -> list[str]:

@@ -109,7 +109,7 @@ def probe(v: Variant, wheel: Path, work: Path, fork_timeout: float) -> dict:
 def measure(args: argparse.Namespace) -> dict:
     py = sys.executable
     # The abi3 builds need Python 3.12: nox -s compare_abi.
-    candidates = select(abi=VERSION_SPECIFIC, openmp="auto") + select(abi=VERSION_SPECIFIC, openmp="on")
+    candidates = select(abi=VERSION_SPECIFIC, openmp="auto", target="host") + select(abi=VERSION_SPECIFIC, openmp="on")
     variants = [v for v in candidates if compiler_available(v)]
     for v in candidates:
         if v not in variants:

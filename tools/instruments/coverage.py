@@ -44,12 +44,9 @@ FILES = ("_core.pyx", "_kernels.pyx", "twin.py")
 # What did not work while the recipes were made (docs/devloop.md), and the upstream issue.
 NOT_WORKING = [
     ("meson 1.12.1 accepts -Dcython_args and ignores it: no line tracing", "mesonbuild/meson#15989"),
+    ("CPython 3.13+, Cython's default CYTHON_USE_SYS_MONITORING=1: no .pyx reported", "coveragepy/coveragepy#1790"),
     (
-        "CPython 3.13+ with Cython's default CYTHON_USE_SYS_MONITORING=1: no .pyx in the report",
-        "coveragepy/coveragepy#1790",
-    ),
-    (
-        "COVERAGE_CORE=sysmon (the default from 3.14): plugins do not run, no .pyx measured",
+        "COVERAGE_CORE=sysmon (the default from 3.14): plugins do not run, no .pyx reported",
         "coveragepy/coveragepy#1790",
     ),
     ("without the generated C next to the .pyx the plugin claims no file", "cython/cython#6186"),
@@ -147,7 +144,7 @@ def rcfile(path: Path, name: str, subprocesses: bool) -> Path:
     """coverage's configuration: Cython's plugin, the package's files, the data file beside it."""
     lines = ["[run]", "plugins = Cython.Coverage", f"source_pkgs = {name}", f"data_file = {path.parent / '.coverage'}"]
     if subprocesses:  # every process writes its own file; `coverage combine` joins them
-        lines += ["parallel = true", "patch = subprocess, _exit", "concurrency = thread, multiprocessing"]
+        lines += ["parallel = true", "patch = subprocess, _exit, fork", "concurrency = thread, multiprocessing"]
     path.write_text("\n".join([*lines, "[report]", "show_missing = true", ""]), encoding="utf-8")
     return path
 
@@ -180,6 +177,9 @@ def measure_backend(backend: str, work: Path, args) -> dict:
     # the egg-info its editable install leaves in src/). Only 3.14+ needs COVERAGE_CORE:
     # its default, sysmon, runs no plugins (coveragepy/coveragepy#1790).
     env = in_venv(py, {"COVERAGE_CORE": "ctrace", **({} if backend == "setuptools" else {"PYTHONPATH": "src"})})
+    # scikit-build-core's rebuild on import prints a line on stdout, which the
+    # tests that read their child's first line take for its answer.
+    env["SKBUILD_EDITABLE_VERBOSE"] = "0"
     coverage = [py, "-m", "coverage"]
     suite = [*coverage, "run", f"--rcfile={rc}", "-m", "pytest", str(ROOT / "tests"), "-p", "no:cacheprovider", "-q"]
     print(f"{backend}: the suite under coverage (at most {args.timeout:g} s)", flush=True)
@@ -204,7 +204,7 @@ def measure_backend(backend: str, work: Path, args) -> dict:
         "switch": {"args": switch_args, "env": switch_env},
         "c_files": c_files,
         "files": files,
-        "pytest": "killed at the timeout" if status is None else pytest_summary(output),
+        "pytest": pytest_summary(output) if status is not None and status >= 0 else f"killed ({status or 'timeout'})",
         "pytest_status": status,
         "build_s": round(build_s, 1),
         "tests_s": round(tests_s, 1),
@@ -226,10 +226,6 @@ def measure(args) -> dict:
     }
 
 
-def _cell(info: dict | None) -> str:
-    return "not measured" if info is None else f"{info['percent']:.1f} % of {info['statements']}"
-
-
 def markdown(data: dict) -> str:
     b = data["backends"]
     names = list(b)
@@ -239,12 +235,15 @@ def markdown(data: dict) -> str:
             [*(f"`{k}={v}`" for k, v in r["switch"]["env"].items()), *(f"`{a}`" for a in r["switch"]["args"])]
         )
 
+    def cell(info: dict | None) -> str:
+        return "not measured" if info is None else f"{info['percent']:.1f} % of {info['statements']}"
+
     def missed(n: str, file: str) -> str:
         return ranges((b[n]["files"][file] or {}).get("missing", []))
 
     rows = [
         ["", *names],
-        *([file, *(_cell(b[n]["files"][file]) for n in names)] for file in FILES),
+        *([file, *(cell(b[n]["files"][file]) for n in names)] for file in FILES),
         *([f"{file}: lines missed", *(missed(n, file) for n in names)] for file in FILES),
         ["switch", *(switch(b[n]) for n in names)],
         ["generated C read from", *(", ".join(b[n]["c_files"].values()) or "none" for n in names)],

@@ -4,14 +4,15 @@ Why this exists: some checks cannot run on the host as it is. An aarch64 wheel
 has to be imported by an aarch64 Python (a root of Debian arm64, run by
 qemu-user through binfmt_misc); a Python the host's Debian does not ship
 (python3.14 in sid) needs a newer Debian; a "bare" check needs a Debian with
-nothing but what a package declares. debootstrap makes such a root in minutes
-and chroot runs it, but each session that did this by hand made the same
-mistakes: a half-made root left behind by an interrupted run and then taken
-for a good one, pip that cannot reach PyPI because the host's pip.conf and
-certificate are missing in the root, bind mounts left behind by a killed
-test (a later `rm -rf` of the cache then deletes the host folder through
-them), and a command that hangs forever under emulation. This module does
-it once, correctly, with the standard library only:
+nothing but what a package declares. debootstrap makes such a root (minutes
+natively, a quarter of an hour for arm64 under qemu) and chroot runs it, but
+each session that did this by hand made the same mistakes: a half-made root
+left behind by an interrupted run and then taken for a good one, pip that
+cannot reach PyPI because the host's pip.conf and certificate are missing in
+the root, bind mounts left behind by a killed test (a later `rm -rf` of the
+cache then deletes the host folder through them), and a command that hangs
+forever under emulation. This module does it once, correctly, with the
+standard library only:
 
     root = Root("bookworm", "arm64", ("python3", "python3-venv"))
     if reason := unavailable(root.arch):
@@ -356,9 +357,15 @@ def _copy_in(root: Path, source: Path, target: str | Path | None = None) -> None
     for depth in range(1, len(relative.parts)):
         _inside(root, Path(*relative.parts[:depth])).mkdir(exist_ok=True)
     dest = _inside(root, inner)
-    if dest.is_symlink() or dest.exists():
-        dest.unlink()
-    shutil.copyfile(source.resolve(), dest)
+    data = source.read_bytes()
+    if not dest.is_symlink() and dest.is_file() and dest.read_bytes() == data:
+        return
+    # Written beside it, then renamed over it: a command running in the root
+    # never sees the file missing, and a symlink there is replaced, not followed.
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    tmp.chmod(0o644)
+    tmp.replace(dest)
 
 
 def _configure_network(root: Path) -> None:
@@ -580,7 +587,10 @@ def _namespaces_work() -> bool:
     if _which("unshare") is None:
         return False
     probe = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "true"], capture_output=True, check=False, env=_host_env()
+        ["unshare", "--mount", "--propagation", "private", "--fork", "--kill-child", "true"],
+        capture_output=True,
+        check=False,
+        env=_host_env(),
     )
     return probe.returncode == 0
 

@@ -79,6 +79,9 @@ class Backend:
     title: str  # the backend's distribution name
     generator: str  # the first word of the wheel's Generator, which build_info()["backend"] reports
     build_files: tuple[str, ...]  # what makes the folder this backend's project, besides pyproject.toml
+    # The recipe for an aarch64 Linux wheel, beside the template: what a user
+    # copies and edits (the arm64 root's path), and how a build takes it.
+    cross_files: tuple[str, ...]
     modules: ModuleList
     openmp: Mapping[str, Switch]  # "on" (required: an error without it) and "off"
     limited_api: Switch  # one abi3 wheel for CPython ABI3_FLOOR and later
@@ -141,6 +144,7 @@ SETUPTOOLS = Backend(
     title="setuptools",
     generator="setuptools",
     build_files=("setup.py",),
+    cross_files=("cross/aarch64-linux-gnu.sh",),
     modules=_module_list("setup.py", "MODULES = [", "]", '"{}"', ", "),
     # setuptools has no build options of its own: the template reads environment variables.
     openmp={"on": Switch(env={"{NAME}_OPENMP": "on"}), "off": Switch(env={"{NAME}_OPENMP": "off"})},
@@ -167,6 +171,7 @@ MESON = Backend(
     title="meson-python",
     generator="meson",
     build_files=("meson.build", "meson.options"),
+    cross_files=("cross/aarch64-linux-gnu.ini", "cross/build-details-cp311-aarch64.json"),
     modules=_module_list("meson.build", "modules = [", "]", "'{}'", ", "),
     openmp={"on": Switch(("-Csetup-args=-Dopenmp=enabled",)), "off": Switch(("-Csetup-args=-Dopenmp=disabled",))},
     limited_api=Switch(("-Csetup-args=-Dpython.allow_limited_api=true",)),
@@ -191,6 +196,7 @@ CMAKE = Backend(
     title="scikit-build-core",
     generator="scikit-build-core",
     build_files=("CMakeLists.txt",),
+    cross_files=("cross/aarch64-linux-gnu.cmake",),
     modules=_module_list("CMakeLists.txt", "set(MODULES ", ")", "{}", " "),
     openmp={"on": Switch(("-Ccmake.define.OPENMP=ON",)), "off": Switch(("-Ccmake.define.OPENMP=OFF",))},
     limited_api=Switch((f"-Cwheel.py-api=cp{ABI3_FLOOR.replace('.', '')}",)),

@@ -10,7 +10,8 @@ Import names stay `mathcore_<label>`, which is what tests/conftest.py
 discovers: `mathcore_meson` (the compiler the backend finds by itself, gcc
 here), `mathcore_meson_clang` (clang with LLVM's OpenMP, libomp),
 `mathcore_meson_abi3` (one Limited-API wheel for CPython 3.12 and later),
-`mathcore_meson_no_openmp` (OpenMP switched off).
+`mathcore_meson_no_openmp` (OpenMP switched off), `mathcore_meson_aarch64`
+(cross-compiled for aarch64 Linux; `_emulated`: built there under qemu).
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ class Variant:
     # compiler has no OpenMP; "on" makes that a build error; "off" never uses it.
     openmp: str = "auto"
     jobs: int | None = None  # None: a compile job per core; 1: one at a time
+    # Where it runs (a target of tools/registry/targets.py; "host": this
+    # machine) and how it is built there: "native", "cross" (on this machine,
+    # by the cross compiler and the recipe beside the template) or "emulated"
+    # (inside the target's root, under qemu-user).
+    target: str = "host"
+    way: str = "native"
     # Where its folder goes, relative to the checkout: "dist" holds what
     # `nox -s test` installs together; a variant tested apart goes elsewhere.
     dist_root: str = "dist"
@@ -66,6 +73,8 @@ class Variant:
             *([self.abi] if self.abi != VERSION_SPECIFIC else []),
             *(["no_openmp"] if self.openmp == "off" else []),
             *([f"j{self.jobs}"] if self.jobs is not None else []),
+            *([self.target] if self.target != "host" else []),
+            *(["emulated"] if self.way == "emulated" else []),
         ]
         return "_".join(parts)
 
@@ -116,6 +125,12 @@ VARIANTS: tuple[Variant, ...] = (
     *(Variant(b, "clang", openmp="on") for b in NAMES),
     *(Variant(b, abi=ABI3) for b in NAMES),
     *(Variant(b, openmp="off", dist_root="build/no-openmp/dist") for b in NAMES),
+    # aarch64 Linux, two ways: cross-compiled here, built in an arm64 root under qemu.
+    *(
+        Variant(b, target="aarch64", way=way, dist_root="build/aarch64/dist")
+        for way in ("cross", "emulated")
+        for b in NAMES
+    ),
 )
 
 
@@ -130,7 +145,7 @@ def select(**fields: object) -> list[Variant]:
 
 def default_builds(**fields: object) -> list[Variant]:
     """select() among the builds that `nox -s build` makes and `test` installs together: version-specific, OpenMP auto."""
-    return select(**{"abi": VERSION_SPECIFIC, "openmp": "auto", "compiler": DEFAULT, **fields})
+    return select(**{"abi": VERSION_SPECIFIC, "openmp": "auto", "compiler": DEFAULT, "target": "host", **fields})
 
 
 def by_label(label: str) -> Variant:
