@@ -2,24 +2,22 @@
 
     python -m tools.checks.sanitize [--backends B ...] [--tsan] [--out DIR]
 
-Per backend, from fresh rendered copies of its template:
+Per backend, each from a fresh rendered copy of its template:
 
-- a wheel built with its sanitize switch (tools/registry/backends.py: gcc,
-  -fsanitize=address,undefined, the first report aborts) and OpenMP
-  required, installed in a virtual environment of its own; the suite run
-  with gcc's ASan runtime preloaded (CPython is not built with it, and it
-  must come first), less the tests that cannot run under ASan (DESELECTED);
-- the negative control: another copy with one more module, BAD_PYX, of
-  deliberate bugs, built the same way; each bug, called in a child process
-  of its own, must end it with the sanitizer's report, and in-bounds calls
-  must pass. Signed overflow is not reported where the build keeps -fwrapv
-  (setuptools compiles with Python's own CFLAGS): expected, said so;
-- with --tsan: clang with LLVM's OpenMP, -fsanitize=thread, and the threaded
+- a wheel built with its sanitize switch (tools/registry/backends.py) and
+  OpenMP required, in a venv of its own; the suite run with gcc's ASan
+  runtime preloaded (CPython is not built with it, and it must come first),
+  less what cannot run under ASan (DESELECTED);
+- the negative control: a copy with one more module, BAD_PYX, built the
+  same way; each planted bug, called in a child process, must end it with
+  the sanitizer's report, and in-bounds calls must pass. Where Python's
+  -fwrapv defines signed overflow (setuptools), UBSan cannot see it: said so;
+- with --tsan: clang with LLVM's OpenMP, -fsanitize=thread, the threaded
   tests under gcc's TSan runtime, with Archer (LLVM's OpenMP tool for TSan)
-  where it is installed; the races it reports.
+  where installed, then without it to show that TSan reports at all.
 
-Exit status 1 when a suite fails, a sanitizer reports in it, a planted bug
-goes unreported, or TSan with Archer reports a race. Writes
+Exit status 1 when a suite fails or a sanitizer reports in it, a planted
+bug goes unreported, or TSan with Archer reports a race. Writes
 reports/sanitize.{json,md}.
 """
 
@@ -36,19 +34,18 @@ from pathlib import Path
 
 from tools.inspect.host import describe, machine
 from tools.instruments import steps
-from tools.instruments.coverage import pytest_summary, run_bounded, test_packages, venv
+from tools.instruments.coverage import pytest_outcome, run_bounded, venv
 from tools.instruments.measure import command_line, md_table, write_report
 from tools.make.build import BuildFailed
+from tools.make.in_root import TEST_PACKAGES
 from tools.make.render import ROOT, add_modules
 from tools.registry.backends import NAMES, PLACEHOLDER, Switch, sanitizer
 from tools.registry.backends import backend as backend_of
 
 # -k expressions of the tests left out under ASan, and why.
 DESELECTED = {
-    "emulated_cpu": "qemu-x86_64 inherits LD_PRELOAD and the emulated Python loads ASan too: qemu grew past 20 GB "
-    "and was OOM-killed",
-    "huge_workers_costs_no_memory": "its child caps its address space (RLIMIT_AS 4 GiB); ASan reserves terabytes "
-    "of shadow memory at start and fails to map it",
+    "emulated_cpu": "qemu-x86_64 inherits LD_PRELOAD, so the emulated Python loads ASan: qemu grew past 20 GB, OOM-killed",
+    "huge_workers_costs_no_memory": "its child caps its address space at 4 GiB; ASan's shadow memory needs terabytes",
 }
 # The tests that run threads or OpenMP teams, for TSan.
 THREADED = ["tests/test_robust.py", "tests/test_core.py", "-k", "threaded or parallel or gil or many_threads"]
@@ -56,29 +53,22 @@ TSAN_FLAGS = "-fsanitize=thread -fno-omit-frame-pointer -g"
 BAD_PYX = '''\
 # cython: language_level=3, boundscheck=False, wraparound=False
 """Deliberate undefined behaviour: the sanitizer check's negative control. Never ship it."""
-
 from libc.stdlib cimport free, malloc
 
 cdef int table[4]
 
-
-def heap_write(Py_ssize_t n, Py_ssize_t i):
-    """buf[i] = 1 in a heap buffer of n ints, a size known at run time only: i == n is one past its end."""
+def heap_write(Py_ssize_t n, Py_ssize_t i):  # i == n: one past the end of a buffer sized at run time
     cdef int *buf = <int *> malloc(n * sizeof(int))
     buf[i] = 1
     cdef int value = buf[i]
     free(buf)
     return value
 
-
-def global_write(Py_ssize_t i):
-    """table[i] = 1 in a global array of 4 ints: i == 4 is one past its end."""
+def global_write(Py_ssize_t i):  # i == 4: one past the end of a global array
     table[i] = 1
     return table[i]
 
-
-def add(int a, int b):
-    """a + b in a C int: 2**31 - 1 + 1 overflows, undefined unless -fwrapv."""
+def add(int a, int b):  # 2**31 - 1 + 1 overflows a C int: undefined, unless -fwrapv
     cdef int c = a + b
     return c
 '''
@@ -95,10 +85,9 @@ REPORT = re.compile(r"^SUMMARY: \w+Sanitizer: .*|runtime error: .*|WARNING: Thre
 
 
 def runtime(library: str) -> str | None:
-    """gcc's sanitizer runtime (libasan.so, libtsan.so), which the run preloads; None where gcc has none."""
+    """gcc's sanitizer runtime, which the runs preload; None where gcc has none (it prints the bare name)."""
     done = subprocess.run(["gcc", f"-print-file-name={library}"], capture_output=True, text=True, check=False)
-    path = Path(done.stdout.strip())
-    return str(path) if path.is_absolute() and path.exists() else None
+    return done.stdout.strip() if Path(done.stdout.strip()).is_absolute() else None
 
 
 def built(backend: str, work: Path, switch: Switch, packages: list[str], extra: str = "") -> tuple[str, str]:
@@ -124,40 +113,38 @@ def reports(output: str, logs: Path) -> list[str]:
 def suite(py: str, env: dict[str, str], pytest_args: list[str], work: Path, timeout: float) -> dict:
     cmd = [py, "-m", "pytest", "-p", "no:cacheprovider", "--capture=sys", "-q", *pytest_args]
     # --capture=sys: pytest's default fd capture swallows the report of a process that aborts.
-    t0 = time.perf_counter()
     status, output = run_bounded(cmd, cwd=ROOT, env=env, timeout=timeout)
-    found = reports(output, work)
-    return {"status": status, "summary": pytest_summary(output), "reports": found, "s": round(time.perf_counter() - t0)}
+    summary, failed = pytest_outcome(output)
+    return {"status": status, "summary": summary, "failed": failed, "reports": reports(output, work)}
 
 
-def sanitizer_env(kind: str, logs: Path, preload: str) -> dict[str, str]:
+def sanitizer_env(logs: Path, preload: str, tsan: bool = False, archer: str | None = None) -> dict[str, str]:
+    """The environment of a run under ASan and UBSan, or TSan (with Archer as OpenMP's tool); reports go to `logs`."""
     logs.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "LD_PRELOAD": preload}
-    if kind == "asan":  # CPython's arenas and interned objects look like leaks at exit
+    if not tsan:  # CPython's arenas and interned objects look like leaks at exit
         env["ASAN_OPTIONS"] = f"detect_leaks=0:log_path={logs}/asan"
         env["UBSAN_OPTIONS"] = f"print_stacktrace=1:halt_on_error=1:log_path={logs}/ubsan"
         return env
-    # TSan: count every race, not only the first; Archer asks for ignore_noninstrumented_modules.
-    env["TSAN_OPTIONS"] = (
-        f"halt_on_error=0:report_signal_unsafe=0:ignore_noninstrumented_modules=1:log_path={logs}/tsan"
-    )
-    if archer := _archer():
-        env["OMP_TOOL_LIBRARIES"] = archer
-    return env
+    # Every race, not only the first; Archer asks for ignore_noninstrumented_modules.
+    options = "halt_on_error=0:report_signal_unsafe=0:ignore_noninstrumented_modules=1"
+    return {
+        **env,
+        "TSAN_OPTIONS": f"{options}:log_path={logs}/tsan",
+        **({"OMP_TOOL_LIBRARIES": archer} if archer else {}),
+    }
 
 
-def _archer() -> str | None:
+def find_archer() -> str | None:
     """Archer for clang's libomp, where Debian's libomp5-N puts it (/usr/lib/llvm-N/lib); None if absent."""
     done = subprocess.run(["clang", "-dumpversion"], capture_output=True, text=True, check=False)
     path = Path(f"/usr/lib/llvm-{done.stdout.split('.')[0]}/lib/libarcher.so")
     return str(path) if done.returncode == 0 and path.exists() else None
 
 
-def call(
-    py: str, name: str, function: str, values: tuple[int, ...], logs: Path, preload: str
-) -> tuple[int | None, list]:
+def call(py: str, name: str, function: str, values: list[int], logs: Path, preload: str) -> tuple[int | None, list]:
     """_bad.function(*values) in a child under ASan: its exit status and the sanitizer reports."""
-    env = sanitizer_env("asan", logs, preload)
+    env = sanitizer_env(logs, preload)
     status, output = run_bounded([py, "-c", CALL, f"{name}._bad", function, *map(str, values)], env=env, timeout=300)
     return status, reports(output, logs)
 
@@ -166,11 +153,11 @@ def check_backend(backend: str, work: Path, args: argparse.Namespace, preloads: 
     switch = backend_of(backend).sanitize
     s_args, s_env = switch.named(f"{PLACEHOLDER}_{backend}")
     result: dict = {"switch": " ".join([*(f"{k}={v}" for k, v in s_env.items()), *s_args])}
-    py, _ = built(backend, work, switch, test_packages())
+    py, _ = built(backend, work, switch, list(TEST_PACKAGES))
     logs = work / f"asan-{backend}"
     deselect = ["-k", " and ".join(f"not {k}" for k in DESELECTED)]
     print(f"{backend}: the suite under ASan and UBSan", flush=True)
-    env = sanitizer_env("asan", logs, preloads["asan"])
+    env = sanitizer_env(logs, preloads["asan"])
     result["suite"] = suite(py, env, [str(ROOT / "tests"), *deselect], logs, args.timeout)
     py, name = built(backend, work, switch, [], extra="_bad")
     result["negative"] = {}
@@ -183,21 +170,22 @@ def check_backend(backend: str, work: Path, args: argparse.Namespace, preloads: 
     result["in_bounds_pass"] = all(status == 0 and not found for status, found in fine)
     if args.tsan:
         print(f"{backend}: the threaded tests under TSan (clang, libomp)", flush=True)
-        py, _ = built(backend, work, sanitizer(backend, TSAN_FLAGS, cc="clang"), test_packages())
-        env = sanitizer_env("tsan", work / f"tsan-{backend}", preloads["tsan"])
-        result["tsan"] = {**suite(py, env, THREADED, work / f"tsan-{backend}", args.timeout)}
-        result["tsan"]["archer"] = env.pop("OMP_TOOL_LIBRARIES", None)
-        if result["tsan"]["archer"]:  # Without it TSan reports libomp's barriers as races: proof that it watches.
-            env = sanitizer_env("tsan", work / f"tsan-{backend}-bare", preloads["tsan"])
-            env.pop("OMP_TOOL_LIBRARIES")
-            bare = suite(py, env, THREADED, work / f"tsan-{backend}-bare", args.timeout)
-            result["tsan"]["without_archer"] = len(bare["reports"])
+        py, _ = built(backend, work, sanitizer(backend, TSAN_FLAGS, cc="clang"), list(TEST_PACKAGES))
+        archer = find_archer()
+        env = sanitizer_env(work / f"tsan-{backend}", preloads["tsan"], tsan=True, archer=archer)
+        result["tsan"] = {**suite(py, env, THREADED, work / f"tsan-{backend}", args.timeout), "archer": archer}
+        if archer:  # Without it TSan reports libomp's barriers as races: proof that it watches.
+            env = sanitizer_env(work / f"tsan-{backend}-bare", preloads["tsan"], tsan=True)
+            result["tsan"]["without_archer"] = len(
+                suite(py, env, THREADED, work / f"tsan-{backend}-bare", 600)["reports"]
+            )
     return result
 
 
 def failures(backend: str, r: dict) -> list[str]:
     """What went wrong in one backend's result, in words."""
     bad = [] if r["suite"]["status"] == 0 else [f"{backend}: the suite under ASan: {r['suite']['summary']}"]
+    bad += [f"{backend}: {line}" for line in r["suite"]["failed"]]
     bad += [f"{backend}: sanitizer report in the suite: {line}" for line in r["suite"]["reports"]]
     for bug, n in r["negative"].items():
         if n["expected"] and (n["status"] == 0 or not n["report"]):
@@ -237,7 +225,7 @@ def markdown(data: dict) -> str:
         rows.append(["TSan (clang, libomp), threaded tests", *(run(b[n]["tsan"], "warnings") for n in names)])
         rows.append(["Archer", *(archer(b[n]["tsan"]) for n in names)])
     deselected = "\n".join(f"- `{k}`: {why}" for k, why in DESELECTED.items())
-    verdict = "\n".join(f"- {f}" for f in data["failures"]) or "none"
+    verdict = "".join(f"\n- {f}" for f in data["failures"]) or " none"
     return f"""# Sanitizers
 
 {data["date"]} · `{data["command"]}` · Python {data["machine"]["python"]} · {describe(data["machine"])},
@@ -251,7 +239,7 @@ Wheels built with each backend's sanitize switch (tools/registry/backends.py) an
 
 {md_table(rows)}
 
-Failures: {verdict}
+Failures:{verdict}
 """
 
 
@@ -262,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a suite run is killed")
     parser.add_argument("--out", type=Path, default=ROOT / "reports", help="where sanitize.json and .md go")
     args = parser.parse_args(argv)
-    preloads = {"asan": runtime("libasan.so"), "tsan": runtime("libtsan.so")}
+    preloads = {kind: runtime(f"lib{kind}.so") for kind in ("asan", "tsan")}
     if not preloads["asan"] or (args.tsan and not preloads["tsan"]):
         sys.exit(f"gcc's sanitizer runtimes are needed (libasan, and libtsan for --tsan): found {preloads}")
     results, failed = {}, []

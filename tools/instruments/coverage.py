@@ -36,6 +36,7 @@ from tools.instruments import steps
 from tools.instruments.measure import command_line, md_table, report, workdir
 from tools.instruments.scale import build_requires
 from tools.make.build import run, uv
+from tools.make.in_root import TEST_PACKAGES
 from tools.make.render import ROOT, modules
 from tools.registry.backends import NAMES, PLACEHOLDER
 from tools.registry.backends import backend as backend_of
@@ -53,15 +54,6 @@ NOT_WORKING = [
 ]
 
 
-def test_packages() -> list[str]:
-    """The repository's test dependency group (pytest, pyelftools, threadpoolctl)."""
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib
-    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]["test"]
-
-
 def venv(where: Path, packages: Sequence[str], python: str = sys.executable) -> str:
     """A new virtual environment at `where` (uv, with pip) holding `packages`; its python."""
     run([uv(), "venv", "--quiet", "--seed", "--python", python, str(where)])
@@ -72,12 +64,8 @@ def venv(where: Path, packages: Sequence[str], python: str = sys.executable) -> 
 
 
 def in_venv(py: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """os.environ and `env`, with the venv's bin first on PATH, as when it is activated.
-
-    meson runs `cython` and ninja from PATH, also when an editable install rebuilds at import.
-    """
-    bin_dir = str(Path(py).parent)
-    return {**os.environ, **(env or {}), "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    """os.environ and `env`, the venv's bin first on PATH: meson runs cython and ninja from PATH, at import too."""
+    return {**os.environ, **(env or {}), "PATH": f"{Path(py).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
 def editable(
@@ -115,11 +103,12 @@ def run_bounded(
     return proc.returncode, out
 
 
-def pytest_summary(output: str) -> str:
-    """pytest's last summary line ("3 failed, 300 passed in 50.1s"), or the output's last line."""
+def pytest_outcome(output: str) -> tuple[str, list[str]]:
+    """pytest's last summary line ("3 failed, 300 passed in 50.1s"), or the output's last line; the tests that failed."""
     lines = [line.strip("= ") for line in output.splitlines() if line.strip()]
     found = [line for line in lines if re.search(r"\d+ (passed|failed|error)|no tests ran", line)]
-    return (found or lines or ["no output"])[-1]
+    failed = [line[:300] for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return (found or lines or ["no output"])[-1], failed
 
 
 def link_c(project: Path, name: str, backend: str) -> dict[str, str]:
@@ -164,7 +153,7 @@ def measure_backend(backend: str, work: Path, args) -> dict:
     spec = backend_of(backend)
     name = f"{PLACEHOLDER}_{backend}"
     project = steps.fresh(backend, work, name=name)
-    requires = [*build_requires(project), *spec.dev_tools, *test_packages(), "coverage>=7.10"]
+    requires = [*build_requires(project), *spec.dev_tools, *TEST_PACKAGES, "coverage>=7.10"]
     py = venv(project.parent / f"venv-{backend}", requires)
     switch_args, switch_env = spec.coverage.named(name)
     print(f"{backend}: editable install with {' '.join([*(f'{k}={v}' for k, v in switch_env.items()), *switch_args])}")
@@ -199,13 +188,19 @@ def measure_backend(backend: str, work: Path, args) -> dict:
             "statements": hit["summary"]["num_statements"],
             "missing": hit["missing_lines"],
         }
+    versions = steps.tool_versions(py)
+    versions["coverage"] = run([py, "-m", "coverage", "--version"])[1].split()[2]
     return {
         "mode": "editable",
+        "tools": {k: v for k, v in versions.items() if v != "-"},
         "switch": {"args": switch_args, "env": switch_env},
         "c_files": c_files,
         "files": files,
-        "pytest": pytest_summary(output) if status is not None and status >= 0 else f"killed ({status or 'timeout'})",
+        "pytest": pytest_outcome(output)[0]
+        if status is not None and status >= 0
+        else f"killed ({status or 'timeout'})",
         "pytest_status": status,
+        "failed": pytest_outcome(output)[1],
         "build_s": round(build_s, 1),
         "tests_s": round(tests_s, 1),
     }
@@ -249,9 +244,11 @@ def markdown(data: dict) -> str:
         ["generated C read from", *(", ".join(b[n]["c_files"].values()) or "none" for n in names)],
         ["suite", *(b[n]["pytest"] for n in names)],
         ["build, suite (s)", *(f"{b[n]['build_s']:.0f}, {b[n]['tests_s']:.0f}" for n in names)],
+        ["tools", *(", ".join(f"{k} {v}" for k, v in b[n]["tools"].items()) for n in names)],
     ]
     issues = "\n".join(f"- {what} ({issue})" for what, issue in data["not_working"])
-    children = "and the processes they start" if data["subprocesses"] else "(not the child processes they start)"
+    failed = "".join(f"\n- {n}: {line}" for n in names for line in b[n]["failed"]) or " none"
+    children = "and the processes it starts" if data["subprocesses"] else "(not the processes it starts)"
     return f"""# Coverage
 
 {data["date"]} · `{data["command"]}` · Python {data["machine"]["python"]} · {describe(data["machine"])},
@@ -261,6 +258,8 @@ Line coverage by the repository's suite {children}, of an editable install of ea
 coverage switch (tools/registry/backends.py), Cython.Coverage reading the generated C linked next to each .pyx.
 
 {md_table(rows)}
+
+Tests that failed:{failed}
 
 What did not work:
 

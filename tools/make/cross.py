@@ -33,6 +33,11 @@ from tools.registry.variants import Variant, select
 # The placeholder the recipes carry for the arm64 root's path.
 ROOT_PLACEHOLDER = "/path/to/an/arm64/root"
 HOST_PLATFORM = {"_PYTHON_HOST_PLATFORM": "linux-aarch64"}  # the wheel's platform tag
+# How `python -m build` takes each kind of recipe, as the template READMEs show it.
+RECIPE_ARGS = {
+    ".ini": ["-Csetup-args=--cross-file={recipe}"],
+    ".cmake": ["-Ccmake.toolchain-file={recipe}", "-Ccmake.define.CMAKE_POLICY_DEFAULT_CMP0190=NEW"],
+}
 
 
 def prepare(v: Variant, folder: Path, root: Path) -> Path:
@@ -58,10 +63,7 @@ def cross(v: Variant, project: Path, out: Path, root: Path) -> float:
             msg = f"{recipe.name} failed ({done.returncode})"
             raise BuildFailed(msg)
         return time.perf_counter() - t0
-    args = {
-        ".ini": [f"-Csetup-args=--cross-file={recipe}"],
-        ".cmake": [f"-Ccmake.toolchain-file={recipe}", "-Ccmake.define.CMAKE_POLICY_DEFAULT_CMP0190=NEW"],
-    }[recipe.suffix]
+    args = [arg.format(recipe=recipe) for arg in RECIPE_ARGS[recipe.suffix]]
     return build(project, out, args=args, env=HOST_PLATFORM, echo=True)
 
 

@@ -24,7 +24,9 @@ def wheel(tmp_path: Path, elf: Path, member: str, tag: str) -> Path:
 
 @pytest.mark.skipif(not X86_ELF.is_file(), reason="needs an x86-64 ELF at /bin/true")
 def test_an_x86_wheel_is_named_on_every_count(tmp_path):
-    found = aarch64_problems(wheel(tmp_path, X86_ELF, "_core.cpython-311-x86_64-linux-gnu.so", "cp311-cp311-linux_x86_64"))
+    found = aarch64_problems(
+        wheel(tmp_path, X86_ELF, "_core.cpython-311-x86_64-linux-gnu.so", "cp311-cp311-linux_x86_64")
+    )
     text = "\n".join(found)
     assert "not linux_aarch64" in text
     assert "not AArch64" in text
@@ -37,3 +39,18 @@ def test_the_right_machine_and_tag_with_the_wrong_suffix(tmp_path):
     found = aarch64_problems(wheel(tmp_path, ARM_ELF, "_core.so", "cp311-cp311-linux_aarch64"))
     assert any("not named" in p for p in found)
     assert not any("not AArch64" in p or "linux_aarch64" in p for p in found)
+
+
+@pytest.mark.parametrize("backend", ["meson", "cmake"])
+def test_the_readme_shows_the_cross_build_the_session_runs(backend):
+    """The template README's aarch64 command passes the recipe as tools/make/cross.py does (setuptools: its script)."""
+    from tools.make import cross
+    from tools.make.render import ROOT
+    from tools.registry.backends import BACKENDS
+
+    readme = (ROOT / backend / "README.md").read_text()
+    recipe = Path("$PWD") / BACKENDS[backend].cross_files[0]
+    command = " ".join(arg.format(recipe=recipe) for arg in cross.RECIPE_ARGS[recipe.suffix])
+    assert command in readme
+    assert "_PYTHON_HOST_PLATFORM=linux-aarch64" in readme
+    assert cross.ROOT_PLACEHOLDER in (ROOT / backend / BACKENDS[backend].cross_files[0]).read_text()
