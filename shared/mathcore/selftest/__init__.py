@@ -30,5 +30,5 @@ def run(*, verbose: bool = False) -> list[str]:
             if got != case["total"]:
                 wrong.append(f"{name}({case['start']}, {case['num']}) = {got!r}, not {case['total']}")
             elif verbose:
-                pass
+                print(f"{name}({case['start']}, {case['num']}) = {case['total']}: exact")
     return wrong
