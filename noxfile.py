@@ -26,6 +26,7 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the sessions are parametrized by tools/registry, which imports nothing else
 from tools.registry.backends import ABI3_FLOOR, NAMES
+from tools.registry.targets import TARGETS
 from tools.registry.variants import ABI3, Variant, default_builds, select
 
 nox.needs_version = ">=2025.2.9"
@@ -292,9 +293,12 @@ def skip_without_root(session: nox.Session, target: str) -> None:
         session.skip(f"{target}: {why}")
 
 
-# aarch64 is built for CPython 3.11, the Python of Debian 12's arm64 root: the
+# aarch64 is built for the CPython of Debian 12's arm64 root (3.11): the
 # wheels' tags are the building Python's.
-@nox.session(python="3.11", default=False)
+AARCH64_PYTHON = TARGETS["aarch64"].python_version
+
+
+@nox.session(python=AARCH64_PYTHON, default=False)
 def build_aarch64(session: nox.Session) -> None:
     """Cross-compile each backend's aarch64 wheel with the recipe beside its template into build/aarch64/dist/."""
     skip_without_root(session, "aarch64")
@@ -302,11 +306,11 @@ def build_aarch64(session: nox.Session) -> None:
     session.run("python", "-m", "tools.make.cross", *session.posargs)
 
 
-@nox.session(python="3.11", default=False)
+@nox.session(python=False, default=False)
 def build_aarch64_emulated(session: nox.Session) -> None:
     """Build each backend's aarch64 wheel (or `-- BACKEND ...`) inside an arm64 root under qemu-user."""
     skip_without_root(session, "aarch64")
-    session.run("python", "-m", "tools.make.cross", "--way", "emulated", *session.posargs)
+    session.run(sys.executable, "-m", "tools.make.cross", "--way", "emulated", *session.posargs, external=True)
 
 
 @nox.session(default=False)
@@ -317,7 +321,7 @@ def test_aarch64(session: nox.Session) -> None:
     session.run("python", "-m", "tools.checks.aarch64", *session.posargs)
 
 
-@nox.session(python="3.11", default=False)
+@nox.session(python=AARCH64_PYTHON, default=False)
 def compare_targets(session: nox.Session) -> None:
     """Each backend's aarch64 wheel cross-compiled and emulated, interleaved: time, size, recipe; reports/targets.*."""
     skip_without_root(session, "aarch64")
@@ -337,7 +341,7 @@ def test_runtimes(session: nox.Session) -> None:
     """Three OpenMP runtimes in one process (vendored libgomp, the system's libgomp, libomp): exact, limited, no hang."""
     wheels = [
         *sorted((ROOT / "build" / "repaired" / "meson").glob("*.whl")),
-        *(w for v in select(backend="cmake", compiler="default", abi="cp", openmp="auto") for w in v.wheels(ROOT)),
+        *(w for v in default_builds(backend="cmake") for w in v.wheels(ROOT)),
         *(w for v in select(backend="meson", compiler="clang") for w in v.wheels(ROOT)),
     ]
     if len(wheels) != 3:

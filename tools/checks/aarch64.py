@@ -34,7 +34,7 @@ def main(pytest_args: list[str]) -> int:
     target = in_root.ensure("aarch64")
     wheels = [f"{in_root.REPO}/{v.wheels(ROOT)[-1].relative_to(ROOT).as_posix()}" for v in variants]
     try:
-        py = in_root.venv(target, "python3", *in_root.TEST_PACKAGES, *wheels)
+        py = in_root.venv(target, "python3", *in_root.test_packages(), *wheels)
         for v in variants:
             in_root.run(target, [py, "-m", f"{v.name}.selftest"])
         in_root.run(target, [py, "-m", "pytest", *in_root.PYTEST, *pytest_args])

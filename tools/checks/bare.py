@@ -50,7 +50,7 @@ def main(pytest_args: list[str]) -> int:
             )
     wheels = [f"{in_root.REPO}/{w.relative_to(ROOT).as_posix()}" for w in repaired]
     try:
-        py = in_root.venv(target, "python3", *in_root.TEST_PACKAGES, *wheels)
+        py = in_root.venv(target, "python3", *in_root.test_packages(), *wheels)
         in_root.run(target, [py, "-m", "pytest", *in_root.PYTEST, *pytest_args])
         suite = "passed"
     except subprocess.CalledProcessError as error:
@@ -58,7 +58,7 @@ def main(pytest_args: list[str]) -> int:
         suite = "FAILED"
     markdown = f"""# A bare machine (`nox -s test_bare`)
 
-{target.why}; Debian {target.suite}, {target.arch}. OpenMP runtimes in the root: {listing.stdout.split() or "none"}.
+{target.why}; Debian {target.suite}, {target.arch}. OpenMP runtimes in the root: {", ".join(listing.stdout.split()) or "none"}.
 
 {md_table([["wheel as built", "import there"], *rows])}
 

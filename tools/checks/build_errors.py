@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tools.make.render import ROOT
 from tools.registry.backends import NAMES, backend
+from tools.registry.variants import default_builds
 
 COPY = ("noxfile.py", "pyproject.toml", "LICENSE", "tools", "shared", *NAMES)
 # The diagnosis must be among the last lines, not buried above a traceback.
@@ -48,8 +49,9 @@ def _scenarios(name: str, wrapper: Path):
         [],
         ["for want of", "a C compiler", "/nonexistent", "apt-get install"],
     )
-    args, env = spec.openmp["on"].named(f"mathcore_{name}")
-    off_args, off_env = spec.openmp["off"].named(f"mathcore_{name}")
+    package = default_builds(backend=name)[0].name
+    args, env = spec.openmp["on"].named(package)
+    off_args, off_env = spec.openmp["off"].named(package)
     yield (
         "OpenMP on, compiler without it",
         {"CC": str(wrapper), **env},

@@ -1,6 +1,7 @@
 """Check that the sdist and the wheel hold every file of the package's source folder.
 
-    python check_contents.py DIST [--project DIR]
+    python tools/check_contents.py DIST [--project DIR]     (a project made by `nox -s new`)
+    python -m tools.checks.contents DIST --project DIR      (this repository)
 
 DIST holds one sdist and one wheel, built from the project in DIR (default:
 the current folder). The package is every folder under DIR/src/ with an
@@ -12,7 +13,8 @@ repository, less caches and build products). Then:
   compiled instead of shipped (.pyx, .c, .cpp), and a compiled module for
   every .pyx: nothing of a subpackage, a .pxd that other packages cimport,
   a stub or a data file is left behind;
-- the wheel holds nothing else in the package (no cache, no generated C).
+- neither holds anything else in the package (no cache, no generated C, no
+  module compiled in place for another Python).
 
 A backend that drops a file does so silently: the build succeeds and the
 tests, which import the package, still pass. This check names each file.
@@ -72,6 +74,8 @@ def missing(project: Path, sdist: Path, wheel: Path) -> list[str]:
     problems = []
     for package, files in packages.items():
         problems += [f"{sdist.name} lacks src/{f}" for f in files if f"src/{f}" not in in_sdist]
+        stray = sorted(n for n in in_sdist if n.startswith(f"src/{package}/") and n.removeprefix("src/") not in files)
+        problems += [f"{sdist.name} holds {n}, which is not a file of the package" for n in stray]
         compiled = {PurePosixPath(f).with_suffix("").as_posix() for f in files if PurePosixPath(f).suffix == ".pyx"}
         extensions = {m["stem"] for n in in_wheel if (m := EXTENSION.fullmatch(n))}
         shipped = [f for f in files if PurePosixPath(f).suffix not in COMPILED]

@@ -12,8 +12,9 @@ module that cimports NumPy, with its stub and a test; the lines each step
 adds must appear in the README as they are. The project is committed and
 built and tested by its own noxfile (fresh environments, only its own
 files); a meson project must refuse to build from uncommitted changes; the
-`develop` session's editable install must show an edit to a .pyx; and its
-CI configuration is checked as far as it can be here.
+`develop` session's editable install must show an edit to a .pyx; the
+`coverage` session must report the lines of every .pyx; and its CI
+configuration is checked as far as it can be here.
 """
 
 from __future__ import annotations
@@ -521,6 +522,16 @@ def check_develop(project: Path, backend: str) -> None:
     log(f"develop: an edit to {pyx.name} shows on import: {edited!r}")
 
 
+def check_coverage(project: Path) -> None:
+    """`nox -s coverage` reports the lines of every .pyx, the added module's too."""
+    output = run_nox(project, "coverage", capture=True)
+    measured = dict(re.findall(rf"^src/{NAME}/(\w+)\.pyx\s+\d+\s+\d+\s+(\d+)%", output, re.MULTILINE))
+    if "Session coverage was successful" not in output or set(measured) != {"_core", "_kernels", MODULE}:
+        msg = f"`nox -s coverage` did not report the lines of every .pyx (found {measured}):\n{output[-3000:]}"
+        raise Failed(msg)
+    log(f"coverage: {', '.join(f'{module}.pyx {percent} %' for module, percent in measured.items())}")
+
+
 def check_new(backend: str) -> None:
     """Generate `backend`'s project as NAME in a temporary folder, take its README's steps, build and test it."""
     tmp = Path(tempfile.mkdtemp(prefix=f"test_new-{backend}-"))
@@ -543,6 +554,7 @@ def check_new(backend: str) -> None:
     check_results(junit)
     check_dists(project)
     check_develop(project, backend)
+    check_coverage(project)
     # Everything `new` wrote and the README's steps added is committed, and
     # .gitignore covers what the builds and the editable install left behind.
     status = subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True)

@@ -39,7 +39,7 @@ def main(pytest_args: list[str]) -> int:
                 src, out = in_root.in_work(work / "src" / v.folder), f"{in_root.WORK}/dist/{python}"
                 in_root.run(target, [build_py, "-m", "build", "--outdir", out, src])
             wheels = [in_root.in_work(w) for w in sorted(dist.glob("*.whl"))]
-            py = in_root.venv(target, python, *in_root.TEST_PACKAGES, *wheels, *abi3)
+            py = in_root.venv(target, python, *in_root.test_packages(), *wheels, *abi3)
             in_root.run(target, [py, "-m", "pytest", *in_root.PYTEST, *pytest_args])
     except subprocess.CalledProcessError as error:
         print(in_root.failed(error), file=sys.stderr)

@@ -12,7 +12,6 @@ Python only.
 
 from __future__ import annotations
 
-import io
 import re
 import sys
 import tarfile
@@ -99,9 +98,6 @@ AARCH64_SUFFIX = re.compile(r"\.cpython-3\d+-aarch64-linux-gnu\.so$")
 
 def aarch64_problems(wheel: Path) -> list[str]:
     """What makes `wheel` not an aarch64 Linux wheel of OpenMP-linked modules (empty when it is one)."""
-    from elftools.elf.dynamic import DynamicSection
-    from elftools.elf.elffile import ELFFile
-
     found = []
     tag = wheel.name.removesuffix(".whl").split("-", 2)[2]
     with zipfile.ZipFile(wheel) as zf:
@@ -113,16 +109,13 @@ def aarch64_problems(wheel: Path) -> list[str]:
         if not modules:
             found.append(f"{wheel.name}: no extension module")
         for name in modules:
-            elf = ELFFile(io.BytesIO(zf.read(name)))
-            needed = [
-                t.needed for s in elf.iter_sections() if isinstance(s, DynamicSection) for t in s.iter_tags("DT_NEEDED")
-            ]
-            if elf["e_machine"] != "EM_AARCH64":
-                found.append(f"{name}: machine {elf['e_machine']}, not AArch64")
+            data = zf.read(name)
+            if elf.machine(data) != "EM_AARCH64":
+                found.append(f"{name}: machine {elf.machine(data)}, not AArch64")
             if not AARCH64_SUFFIX.search(name):
                 found.append(f"{name}: not named *.cpython-3XY-aarch64-linux-gnu.so")
-            if "libgomp.so.1" not in needed:
-                found.append(f"{name}: does not link libgomp.so.1 ({needed})")
+            if "libgomp.so.1" not in (libs := elf.needed(data) or []):
+                found.append(f"{name}: does not link libgomp.so.1 ({libs})")
     return found
 
 

@@ -1,50 +1,68 @@
-"""The shared libraries an ELF file asks the dynamic loader for (its DT_NEEDED entries).
+"""Read compiled code: the libraries an ELF file asks the loader for (DT_NEEDED), its machine, its square roots.
 
-One place for compare, scale and the checks. Needs pyelftools; a file that is
-not ELF (a macOS .so, a Windows .pyd) gives None, which reports print as "n/a".
+One place for the instruments and the checks. Needs pyelftools (and objdump
+for the instructions); a file that is not ELF (a macOS .so, a Windows .pyd)
+gives None, which reports print as "n/a".
 """
 
 from __future__ import annotations
 
+import io
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 ELF_MAGIC = b"\x7fELF"
 
 
-def needed(path: Path) -> list[str] | None:
-    """DT_NEEDED of the ELF file at `path`, in file order; None if it is not ELF."""
-    with Path(path).open("rb") as f:
-        if f.read(4) != ELF_MAGIC:
-            return None
-        f.seek(0)
-        from elftools.elf.dynamic import DynamicSection
-        from elftools.elf.elffile import ELFFile
+def needed(source: Path | bytes) -> list[str] | None:
+    """DT_NEEDED of an ELF file (a path, or its bytes), in file order; None if it is not ELF."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if data[:4] != ELF_MAGIC:
+        return None
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
 
-        return [
-            tag.needed
-            for section in ELFFile(f).iter_sections()
-            if isinstance(section, DynamicSection)
-            for tag in section.iter_tags()
-            if tag.entry.d_tag == "DT_NEEDED"
-        ]
+    return [
+        tag.needed
+        for section in ELFFile(io.BytesIO(data)).iter_sections()
+        if isinstance(section, DynamicSection)
+        for tag in section.iter_tags()
+        if tag.entry.d_tag == "DT_NEEDED"
+    ]
 
 
-def simd_square_roots(path: Path) -> list[str] | None:
-    """The packed square-root instructions in the file's machine code (objdump -d): which kernels it holds.
+def machine(data: bytes) -> str | None:
+    """The ELF file's machine (EM_X86_64, EM_AARCH64), from its bytes; None if it is not ELF."""
+    if data[:4] != ELF_MAGIC:
+        return None
+    from elftools.elf.elffile import ELFFile
 
-    `sqrtpd %xmm` is the baseline x86-64 kernel (two lanes), `vsqrtpd %ymm`
-    the AVX2 one (four lanes), `vsqrtpd %zmm` the AVX-512 one (eight). None
-    without objdump or for a file that is not ELF.
-    """
-    import re
-    import shutil
-    import subprocess
+    return ELFFile(io.BytesIO(data))["e_machine"]
 
+
+# Square-root instructions: x86's packed and scalar ones (xmm: two lanes of
+# the baseline; ymm: four, AVX2; zmm: eight, AVX-512) and aarch64's fsqrt.
+SQRT = re.compile(r"\b(v?sqrt[ps]d|fsqrt)\b\s+%?([xyz]mm)?", re.IGNORECASE)
+
+
+def count_square_roots(assembly: str) -> dict[str, int]:
+    """Each square-root instruction (with its register width) in `assembly`, and how often it stands there."""
+    counts: dict[str, int] = {}
+    for instruction, register in SQRT.findall(assembly):
+        key = f"{instruction} %{register}" if register else instruction
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def square_roots(path: Path) -> dict[str, int] | None:
+    """count_square_roots of the file's machine code (objdump -d); None without objdump or for a file that is not ELF."""
     with Path(path).open("rb") as f:
         if f.read(4) != ELF_MAGIC:
             return None
     if not shutil.which("objdump"):
         return None
-    text = subprocess.run(["objdump", "-d", str(path)], capture_output=True, text=True, check=True).stdout
-    found = {f"{m[1]} %{m[2]}" for m in re.finditer(r"\b(v?sqrtpd)\s+%?(xmm|ymm|zmm)", text)}
-    return sorted(found)
+    return count_square_roots(
+        subprocess.run(["objdump", "-d", str(path)], capture_output=True, text=True, check=True).stdout
+    )

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tools.inspect.elf import count_square_roots, square_roots
 from tools.inspect.host import best_level, describe, has_level, machine
 from tools.make.render import ROOT
 from tools.registry.backends import PLACEHOLDER
@@ -109,33 +110,14 @@ def numba_impls() -> list[Impl]:
 
 def numba_square_roots(impl: Impl) -> str:
     """The square-root instructions in a compiled Numba function's machine code (after its first call)."""
-    asm = "\n".join(impl.func.inspect_asm().values())
-    return _square_roots_text(SQRT.findall(asm))
+    return square_roots_text(count_square_roots("\n".join(impl.func.inspect_asm().values())))
 
 
-# x86 square roots (packed and scalar, any width); aarch64's fsqrt.
-SQRT = re.compile(r"\b(v?sqrt[ps]d|fsqrt)\b\s+%?([xyz]mm)?", re.IGNORECASE)
-
-
-def _square_roots_text(found: list[tuple[str, str]]) -> str:
-    if not found:
-        return "none"
-    counts: dict[str, int] = {}
-    for instruction, register in found:
-        key = f"{instruction} {register}".strip()
-        counts[key] = counts.get(key, 0) + 1
-    return ", ".join(f"{k} x{n}" for k, n in sorted(counts.items()))
-
-
-def objdump_square_roots(path: Path) -> str:
-    """The square-root instructions in a shared library's machine code (objdump -d)."""
-    import shutil
-    import subprocess
-
-    if not shutil.which("objdump"):
-        return "not read (no objdump)"
-    text = subprocess.run(["objdump", "-d", str(path)], capture_output=True, text=True, check=False).stdout
-    return _square_roots_text(SQRT.findall(text))
+def square_roots_text(counts: dict[str, int] | None) -> str:
+    """ "none" when the code takes no square root (the work was skipped), else each instruction and its count."""
+    if counts is None:
+        return "not read (not ELF, or no objdump)"
+    return ", ".join(f"{k} x{n}" for k, n in counts.items()) or "none"
 
 
 # The C reference (reference.c): the loop of shared/mathcore/_kernels.pyx,
@@ -185,7 +167,7 @@ def reference_impls(cores: int, work: Path) -> list[Impl]:
             continue
         function = ctypes.CDLL(str(lib)).reference_sum
         function.restype, function.argtypes = ctypes.c_double, [ctypes.c_longlong, ctypes.c_longlong, ctypes.c_int]
-        roots = objdump_square_roots(lib)
+        roots = square_roots_text(square_roots(lib))
         name = f"C {label}" if label != "native" else f"C native ({best_level()})"
         for w in sorted({1, cores}):
             impls.append(
@@ -235,7 +217,7 @@ def collect(peers: bool, work: Path) -> tuple[list[Impl], dict, object, int]:
     for backend, mod in modules.items():
         builds[backend] = mod.build_info()
         # The loop is in _kernels: every function of the build runs its machine code.
-        roots = objdump_square_roots(Path(importlib.import_module(f"{mod.__name__}._kernels").__file__))
+        roots = square_roots_text(square_roots(Path(importlib.import_module(f"{mod.__name__}._kernels").__file__)))
         builds[backend]["square_roots"] = roots
         impls.append(Impl(f"{backend} do_math", backend, "serial", 1, mod.do_math, square_roots=roots))
         for w in sorted({1, cores}):

@@ -9,6 +9,8 @@ in a folder of its own, with the backend's ccache switch
 
 - wheel: a clean isolated wheel build, the user's path (`uv build --wheel`),
   cold; then another fresh copy built with the same cache, warm;
+- plain wheel: the same without the switch's CCACHE_BASEDIR and
+  CCACHE_NOHASHDIR, where it sets them (setuptools, CMake): what they bring;
 - editable: the same with `pip install --no-build-isolation -e`, into a
   virtual environment of the backend's own holding its build requirements.
 
@@ -38,10 +40,10 @@ from tools.instruments.measure import Task, command_line, interleave, md_table, 
 from tools.instruments.measure import parser as instrument_parser
 from tools.instruments.scale import build_requires
 from tools.make.render import ROOT
-from tools.registry.backends import NAMES, PLACEHOLDER
+from tools.registry.backends import CCACHE_TMP, NAMES, PLACEHOLDER
 from tools.registry.backends import backend as backend_of
 
-KINDS = ("wheel", "editable")
+KINDS = ("wheel", "plain wheel", "editable")
 
 
 def stats(cache: Path) -> dict[str, int]:
@@ -68,12 +70,14 @@ def pair(backend: str, kind: str, work: Path, results: dict, python: str | None)
     spec = backend_of(backend)
     name = f"{PLACEHOLDER}_{backend}"
     args, env = spec.ccache.named(name)
+    if kind == "plain wheel":
+        env = {k: v for k, v in env.items() if k not in CCACHE_TMP}
 
     def build(cache: Path) -> float:
         project = steps.fresh(backend, work, name=name)
         environ = {**env, "CCACHE_DIR": str(cache)}
         try:
-            if kind == "wheel":
+            if kind.endswith("wheel"):
                 return steps.wheel(sys.executable, project, project / "wheel-out", args=args, env=environ)
             return editable(python, backend, project, args, environ)
         finally:
@@ -93,7 +97,11 @@ def pair(backend: str, kind: str, work: Path, results: dict, python: str | None)
 
 
 def measure(args: argparse.Namespace) -> dict:
-    results = {b: {k: {"cold_s": [], "cold": [], "warm_s": [], "warm": []} for k in KINDS} for b in NAMES}
+    kinds = {
+        b: [k for k in KINDS if k != "plain wheel" or CCACHE_TMP.keys() <= backend_of(b).ccache.env.keys()]
+        for b in NAMES
+    }
+    results = {b: {k: {"cold_s": [], "cold": [], "warm_s": [], "warm": []} for k in kinds[b]} for b in NAMES}
     with workdir("ccache-") as work:
         pythons = {}
         for b in NAMES:  # the editable installs' environments, made once and not timed
@@ -101,7 +109,7 @@ def measure(args: argparse.Namespace) -> dict:
         tasks = [
             Task((b, k), f"{b} {k}: cold, then warm", pair(b, k, work, results, pythons[b]), 2 * backend_of(b).seconds)
             for b in NAMES
-            for k in KINDS
+            for k in kinds[b]
         ]
         interleave(tasks, args.reps, args.seed, "ccache")
     version = subprocess.run(["ccache", "--version"], capture_output=True, text=True, check=False).stdout
@@ -140,7 +148,8 @@ def markdown(data: dict) -> str:
 · {describe(data["machine"])}, load {data["machine"]["load_average"]}
 
 Each build from a fresh copy of the template in a new folder: cold with a new, empty CCACHE_DIR, then warm
-with the same cache. "wheel": `uv build --wheel` (isolated); "editable": `pip install --no-build-isolation -e`.
+with the same cache. "wheel": `uv build --wheel` (isolated); "plain wheel": the same without the switch's
+`CCACHE_BASEDIR` and `CCACHE_NOHASHDIR`; "editable": `pip install --no-build-isolation -e`.
 Times: median of {data["reps"]} repetition(s), interleaved; hits and misses: the last repetition's
 (`ccache --print-stats`).
 

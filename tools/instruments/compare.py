@@ -124,7 +124,8 @@ def inspect_build(py: str, backend: str, work: Path) -> dict:
     wheel = next(out.glob("*.whl"))
     libs = extension_libs(wheel)
     needed = libs.get("_core")
-    square_roots = elf.simd_square_roots(extract_extension(wheel, "_kernels", project / "unzipped"))
+    roots = elf.square_roots(extract_extension(wheel, "_kernels", project / "unzipped"))
+    square_roots = None if roots is None else sorted(k for k in roots if "pd" in k)  # the SIMD ones
     command = compile_command(backend, log, build_dir)
     flags = None if command is None else [token for token in command if FLAG.fullmatch(token)]
     return {

@@ -1,4 +1,4 @@
-"""Timing and reporting shared by compare, compare_compilers, compare_abi and scale: one way to run, interleave, show progress and write.
+"""Timing and reporting shared by the instruments: one way to interleave, show progress, take options and write.
 
 - `interleave` runs every task once per repetition, in a new shuffled order
   each time, and keeps each task's times (report their median);

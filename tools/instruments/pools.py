@@ -243,8 +243,7 @@ Other work on the machine moves every figure (its load average is above): rerun 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = instrument_parser("pools", __doc__, "pools", reps=3)
-    parser.prog = "python -m tools.instruments.pools"
+    parser = instrument_parser("compare_pools", __doc__, "pools", reps=3)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds before a child is hung (default 300)")
     # 1.6e8 terms around the centre total 6.4e15 < 2**53: every summation order gives the exact integer.
     parser.add_argument("--terms", type=int, default=160_000_000, help="terms per task (default 1.6e8)")

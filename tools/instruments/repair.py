@@ -25,14 +25,14 @@ from pathlib import Path
 from tools.inspect.host import machine
 from tools.instruments.measure import md_table, write_report
 from tools.make.render import ROOT
-from tools.registry.variants import VARIANTS, Variant
+from tools.registry.variants import Variant, select
 
 REPAIRED = ROOT / "build" / "repaired"
 
 
 def candidates() -> list[Variant]:
     """The variants under dist/ (gcc's, clang's, abi3): the wheels a release would repair."""
-    return [v for v in VARIANTS if v.dist_root == "dist"]
+    return select(dist_root="dist")
 
 
 def repaired_wheels(variant: Variant) -> list[Path]:

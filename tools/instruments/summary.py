@@ -2,9 +2,9 @@
 
     python -m tools.instruments.summary [--reports DIR]
 
-Each instrument measures and writes its own JSON (bench, compare, scale,
-compilers, abi, reproducible); none reads another's. This step only joins
-them: one row per figure, each row naming the report, and so the command and
+Each instrument measures and writes its own JSON; none reads another's.
+This step only joins those that compare backends (bench, compare, scale,
+reproducible, and the developer's loop where they ran): one row per figure, each row naming the report, and so the command and
 date, it comes from. A report that was not made is said to be missing, never
 filled in.
 """

@@ -33,11 +33,6 @@ from tools.registry.variants import Variant, select
 # The placeholder the recipes carry for the arm64 root's path.
 ROOT_PLACEHOLDER = "/path/to/an/arm64/root"
 HOST_PLATFORM = {"_PYTHON_HOST_PLATFORM": "linux-aarch64"}  # the wheel's platform tag
-# How `python -m build` takes each kind of recipe, as the template READMEs show it.
-RECIPE_ARGS = {
-    ".ini": ["-Csetup-args=--cross-file={recipe}"],
-    ".cmake": ["-Ccmake.toolchain-file={recipe}", "-Ccmake.define.CMAKE_POLICY_DEFAULT_CMP0190=NEW"],
-}
 
 
 def prepare(v: Variant, folder: Path, root: Path) -> Path:
@@ -53,7 +48,7 @@ def prepare(v: Variant, folder: Path, root: Path) -> Path:
 def cross(v: Variant, project: Path, out: Path, root: Path) -> float:
     """Cross-compile the project's sdist and wheel into `out` by its template's recipe; the wall time."""
     recipe = project / v.spec.cross_files[0]
-    if recipe.suffix == ".sh":  # setuptools: the script makes its build environment and runs the build
+    if not v.spec.cross_args:  # setuptools: the script makes its build environment and runs the build
         t0 = time.perf_counter()
         env = {"TARGET_ROOT": str(root), "XBUILD_VENV": str(project.parent / f"{project.name}-xbuild")}
         done = subprocess.run(
@@ -63,7 +58,7 @@ def cross(v: Variant, project: Path, out: Path, root: Path) -> float:
             msg = f"{recipe.name} failed ({done.returncode})"
             raise BuildFailed(msg)
         return time.perf_counter() - t0
-    args = [arg.format(recipe=recipe) for arg in RECIPE_ARGS[recipe.suffix]]
+    args = [arg.format(recipe=recipe) for arg in v.spec.cross_args]
     return build(project, out, args=args, env=HOST_PLATFORM, echo=True)
 
 

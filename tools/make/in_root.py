@@ -20,8 +20,15 @@ from tools.registry.targets import TARGETS, Target
 REPO, WORK = "/repo", "/work"
 # pytest's options in a root: the checkout is read-only there.
 PYTEST = ["-p", "no:cacheprovider"]
-# What the suite needs besides the package (the test dependency group).
-TEST_PACKAGES = ("pytest>=8", "pyelftools>=0.31", "threadpoolctl>=3.5")
+
+
+def test_packages() -> list[str]:
+    """What the suite needs besides the package: the test dependency group of pyproject.toml."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]["test"]
 
 
 def root(target: Target) -> roots.Root:

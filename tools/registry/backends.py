@@ -80,8 +80,10 @@ class Backend:
     generator: str  # the first word of the wheel's Generator, which build_info()["backend"] reports
     build_files: tuple[str, ...]  # what makes the folder this backend's project, besides pyproject.toml
     # The recipe for an aarch64 Linux wheel, beside the template: what a user
-    # copies and edits (the arm64 root's path), and how a build takes it.
+    # copies and edits (the arm64 root's path), and the arguments with which
+    # `python -m build` takes it ({recipe}: its path); none for a script.
     cross_files: tuple[str, ...]
+    cross_args: tuple[str, ...]
     modules: ModuleList
     openmp: Mapping[str, Switch]  # "on" (required: an error without it) and "off"
     limited_api: Switch  # one abi3 wheel for CPython ABI3_FLOOR and later
@@ -145,6 +147,7 @@ SETUPTOOLS = Backend(
     generator="setuptools",
     build_files=("setup.py",),
     cross_files=("cross/aarch64-linux-gnu.sh",),
+    cross_args=(),
     modules=_module_list("setup.py", "MODULES = [", "]", '"{}"', ", "),
     # setuptools has no build options of its own: the template reads environment variables.
     openmp={"on": Switch(env={"{NAME}_OPENMP": "on"}), "off": Switch(env={"{NAME}_OPENMP": "off"})},
@@ -172,6 +175,7 @@ MESON = Backend(
     generator="meson",
     build_files=("meson.build", "meson.options"),
     cross_files=("cross/aarch64-linux-gnu.ini", "cross/build-details-cp311-aarch64.json"),
+    cross_args=("-Csetup-args=--cross-file={recipe}",),
     modules=_module_list("meson.build", "modules = [", "]", "'{}'", ", "),
     openmp={"on": Switch(("-Csetup-args=-Dopenmp=enabled",)), "off": Switch(("-Csetup-args=-Dopenmp=disabled",))},
     limited_api=Switch(("-Csetup-args=-Dpython.allow_limited_api=true",)),
@@ -197,6 +201,7 @@ CMAKE = Backend(
     generator="scikit-build-core",
     build_files=("CMakeLists.txt",),
     cross_files=("cross/aarch64-linux-gnu.cmake",),
+    cross_args=("-Ccmake.toolchain-file={recipe}", "-Ccmake.define.CMAKE_POLICY_DEFAULT_CMP0190=NEW"),
     modules=_module_list("CMakeLists.txt", "set(MODULES ", ")", "{}", " "),
     openmp={"on": Switch(("-Ccmake.define.OPENMP=ON",)), "off": Switch(("-Ccmake.define.OPENMP=OFF",))},
     limited_api=Switch((f"-Cwheel.py-api=cp{ABI3_FLOOR.replace('.', '')}",)),

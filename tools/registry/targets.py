@@ -22,6 +22,9 @@ class Target:
     arch: str  # Debian architecture: amd64, arm64
     packages: tuple[str, ...]
     pythons: tuple[str, ...]  # interpreters in the root, by command name
+    # The CPython minor of its first Python: the wheels built elsewhere for
+    # it must be tagged for it (cp311), so they are built by the same minor.
+    python_version: str
     why: str  # what it shows that this machine cannot
 
 
@@ -34,6 +37,7 @@ TARGETS = {
             "arm64",
             ("python3", "python3-venv", "python3-dev", *_BUILDS),
             ("python3",),
+            "3.11",
             "64-bit Arm Linux (Graviton, Ampere, a Raspberry Pi), under qemu-user: CPython 3.11",
         ),
         Target(
@@ -50,6 +54,7 @@ TARGETS = {
                 *_BUILDS,
             ),
             ("python3.14", "python3.15"),
+            "3.14",
             "the newest CPythons (Debian unstable: 3.14 and 3.15) and the newest gcc",
         ),
         Target(
@@ -58,6 +63,7 @@ TARGETS = {
             "amd64",
             ("python3", "python3-venv"),
             ("python3",),
+            "3.11",
             "a machine with Python and nothing else: no compiler, no libgomp1, no libomp5",
         ),
     )

@@ -78,6 +78,18 @@ def test_a_module_not_compiled_is_named(tmp_path):
     assert problem.endswith("lacks the compiled module of pkg/_kernels.pyx")
 
 
+def test_a_module_compiled_in_place_in_the_sdist_is_named(tmp_path):
+    path = sdist(tmp_path)
+    with tarfile.open(path, "w:gz") as tar:  # the complete sdist, plus what an in-place build left
+        for name in [f"src/{n}" for n in FILES] + ["src/pkg/_core.cpython-312-x86_64-linux-gnu.so"]:
+            tar.addfile(tarfile.TarInfo(f"pkg-0.1/{name}"), io.BytesIO(b""))
+    (problem,) = missing(project(tmp_path), path, wheel(tmp_path))
+    assert (
+        problem
+        == "pkg-0.1.tar.gz holds src/pkg/_core.cpython-312-x86_64-linux-gnu.so, which is not a file of the package"
+    )
+
+
 def test_a_stray_file_in_the_wheel_is_named(tmp_path):
     (problem,) = missing(project(tmp_path), sdist(tmp_path), wheel(tmp_path, add="pkg/__pycache__/x.cpython-311.pyc"))
     assert "holds pkg/__pycache__/x.cpython-311.pyc" in problem
