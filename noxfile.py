@@ -9,6 +9,7 @@ nox -s lint test_tools      ruff, cython-lint, the templates agree; the tools' o
 nox -s build check          wheel and sdist checks (every package file shipped), stubtest against every build
 nox -s test_pythons         one backend built and tested on each Python 3.10-3.13 found
 nox -s test_freethreaded    all three built and tested on a free-threaded CPython, where there is one
+nox -s coverage sanitize    the suite under coverage.py (.pyx lines too), and under ASan+UBSan
 
 Every session is a few lines: it installs what it needs and runs a tool,
 `python -m tools.<room>.<tool>`; the builds are the variants of
@@ -246,6 +247,27 @@ def check(session: nox.Session) -> None:
 def build_errors(session: nox.Session) -> None:
     """Check that build sessions explain a missing C compiler or OpenMP (on a copy of the repo)."""
     session.run(sys.executable, "-m", "tools.checks.build_errors", *session.posargs, external=True)
+
+
+# --- the development loop: coverage, a compiler cache, sanitizers -------------
+
+
+@nox.session(python=False, default=False)
+def coverage(session: nox.Session) -> None:
+    """Each backend's editable build with line tracing, the suite under coverage.py: .pyx lines; reports/coverage.*."""
+    session.run(sys.executable, "-m", "tools.instruments.coverage", *session.posargs, external=True)
+
+
+@nox.session(python=False, default=False)
+def compare_ccache(session: nox.Session) -> None:
+    """Each backend's clean builds with a cold, then a warm ccache, interleaved: hits and times; reports/ccache.*."""
+    session.run(sys.executable, "-m", "tools.instruments.ccache", *session.posargs, external=True)
+
+
+@nox.session(python=False, default=False)
+def sanitize(session: nox.Session) -> None:
+    """The suite on ASan+UBSan builds, planted bugs that must be caught, TSan with `-- --tsan`; reports/sanitize.*."""
+    session.run(sys.executable, "-m", "tools.checks.sanitize", *session.posargs, external=True)
 
 
 # --- other Pythons and ABIs ---------------------------------------------------

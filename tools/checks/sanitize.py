@@ -34,10 +34,10 @@ from pathlib import Path
 
 from tools.inspect.host import describe, machine
 from tools.instruments import steps
-from tools.instruments.coverage import pytest_outcome, run_bounded, venv
 from tools.instruments.measure import command_line, md_table, write_report
 from tools.make.build import BuildFailed
-from tools.make.in_root import TEST_PACKAGES
+from tools.make.envs import pytest_outcome, run_bounded, venv
+from tools.make.in_root import test_packages
 from tools.make.render import ROOT, add_modules
 from tools.registry.backends import NAMES, PLACEHOLDER, Switch, sanitizer
 from tools.registry.backends import backend as backend_of
@@ -153,7 +153,7 @@ def check_backend(backend: str, work: Path, args: argparse.Namespace, preloads: 
     switch = backend_of(backend).sanitize
     s_args, s_env = switch.named(f"{PLACEHOLDER}_{backend}")
     result: dict = {"switch": " ".join([*(f"{k}={v}" for k, v in s_env.items()), *s_args])}
-    py, _ = built(backend, work, switch, list(TEST_PACKAGES))
+    py, _ = built(backend, work, switch, list(test_packages()))
     logs = work / f"asan-{backend}"
     deselect = ["-k", " and ".join(f"not {k}" for k in DESELECTED)]
     print(f"{backend}: the suite under ASan and UBSan", flush=True)
@@ -170,7 +170,7 @@ def check_backend(backend: str, work: Path, args: argparse.Namespace, preloads: 
     result["in_bounds_pass"] = all(status == 0 and not found for status, found in fine)
     if args.tsan:
         print(f"{backend}: the threaded tests under TSan (clang, libomp)", flush=True)
-        py, _ = built(backend, work, sanitizer(backend, TSAN_FLAGS, cc="clang"), list(TEST_PACKAGES))
+        py, _ = built(backend, work, sanitizer(backend, TSAN_FLAGS, cc="clang"), list(test_packages()))
         archer = find_archer()
         env = sanitizer_env(work / f"tsan-{backend}", preloads["tsan"], tsan=True, archer=archer)
         result["tsan"] = {**suite(py, env, THREADED, work / f"tsan-{backend}", args.timeout), "archer": archer}

@@ -1,6 +1,6 @@
-"""ccache and the three backends: a clean build with a cold cache, then one with a warm cache: `nox -s ccache`.
+"""ccache and the three backends: a clean build with a cold cache, then one with a warm cache: `nox -s compare_ccache`.
 
-    python -m tools.instruments.ccache [--reps N] [--seed S] [--out DIR]
+    python -m tools.instruments.ccache [--backends B ...] [--reps N] [--seed S] [--out DIR]
 
 Per backend, each repetition in a new shuffled order across the backends
 (measure.interleave), each build from a fresh rendered copy of the template
@@ -35,10 +35,10 @@ from pathlib import Path
 
 from tools.inspect.host import describe, machine
 from tools.instruments import steps
-from tools.instruments.coverage import editable, venv
 from tools.instruments.measure import Task, command_line, interleave, md_table, median, report, workdir
 from tools.instruments.measure import parser as instrument_parser
 from tools.instruments.scale import build_requires
+from tools.make.envs import editable, venv
 from tools.make.render import ROOT
 from tools.registry.backends import CCACHE_TMP, NAMES, PLACEHOLDER
 from tools.registry.backends import backend as backend_of
@@ -99,27 +99,27 @@ def pair(backend: str, kind: str, work: Path, results: dict, python: str | None)
 def measure(args: argparse.Namespace) -> dict:
     kinds = {
         b: [k for k in KINDS if k != "plain wheel" or CCACHE_TMP.keys() <= backend_of(b).ccache.env.keys()]
-        for b in NAMES
+        for b in args.backends
     }
-    results = {b: {k: {"cold_s": [], "cold": [], "warm_s": [], "warm": []} for k in kinds[b]} for b in NAMES}
+    results = {b: {k: {"cold_s": [], "cold": [], "warm_s": [], "warm": []} for k in kinds[b]} for b in args.backends}
     with workdir("ccache-") as work:
         pythons = {}
-        for b in NAMES:  # the editable installs' environments, made once and not timed
+        for b in args.backends:  # the editable installs' environments, made once and not timed
             pythons[b] = venv(work / f"venv-{b}", [*build_requires(ROOT / b), *backend_of(b).dev_tools])
         tasks = [
             Task((b, k), f"{b} {k}: cold, then warm", pair(b, k, work, results, pythons[b]), 2 * backend_of(b).seconds)
-            for b in NAMES
+            for b in args.backends
             for k in kinds[b]
         ]
         interleave(tasks, args.reps, args.seed, "ccache")
     version = subprocess.run(["ccache", "--version"], capture_output=True, text=True, check=False).stdout
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "command": command_line("ccache", sys.argv[1:]),
+        "command": command_line("compare_ccache", sys.argv[1:]),
         "machine": machine(),
         "ccache": version.splitlines()[0] if version else "?",
         "reps": args.reps,
-        "switches": {b: backend_of(b).ccache.named(f"{PLACEHOLDER}_{b}") for b in NAMES},
+        "switches": {b: backend_of(b).ccache.named(f"{PLACEHOLDER}_{b}") for b in args.backends},
         "results": results,
     }
 
@@ -162,7 +162,8 @@ Switches (tools/registry/backends.py):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = instrument_parser("ccache", __doc__, "ccache")
+    parser = instrument_parser("compare_ccache", __doc__, "ccache")
+    parser.add_argument("--backends", nargs="+", choices=NAMES, default=list(NAMES), help="default: all three")
     args = parser.parse_args(argv)
     if not shutil.which("ccache"):
         print("ccache is not on PATH: nothing measured")

@@ -13,9 +13,6 @@ and twin.py, the lines missed, the switch, the suite's outcome. Writes
 reports/coverage.{json,md}. --subprocesses also measures the children the
 tests start (coverage's `patch = subprocess`), slower.
 
-Also here, shared with tools/instruments/ccache.py and tools/checks/sanitize.py:
-`venv`, `editable` and `run_bounded` (a command killed with its process
-group at a timeout).
 """
 
 from __future__ import annotations
@@ -23,20 +20,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import signal
-import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from tools.inspect.host import describe, machine
 from tools.instruments import steps
 from tools.instruments.measure import command_line, md_table, report, workdir
 from tools.instruments.scale import build_requires
-from tools.make.build import run, uv
-from tools.make.in_root import TEST_PACKAGES
+from tools.make.build import run
+from tools.make.envs import editable, in_venv, pytest_outcome, run_bounded, venv
+from tools.make.in_root import test_packages
 from tools.make.render import ROOT, modules
 from tools.registry.backends import NAMES, PLACEHOLDER
 from tools.registry.backends import backend as backend_of
@@ -52,63 +47,6 @@ NOT_WORKING = [
     ),
     ("without the generated C next to the .pyx the plugin claims no file", "cython/cython#6186"),
 ]
-
-
-def venv(where: Path, packages: Sequence[str], python: str = sys.executable) -> str:
-    """A new virtual environment at `where` (uv, with pip) holding `packages`; its python."""
-    run([uv(), "venv", "--quiet", "--seed", "--python", python, str(where)])
-    py = str(where / "bin" / "python")
-    if packages:
-        run([uv(), "pip", "install", "--quiet", "--python", py, *packages])
-    return py
-
-
-def in_venv(py: str, env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """os.environ and `env`, the venv's bin first on PATH: meson runs cython and ninja from PATH, at import too."""
-    return {**os.environ, **(env or {}), "PATH": f"{Path(py).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-
-
-def editable(
-    py: str, backend: str, project: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None
-) -> float:
-    """steps.editable_install with frontend arguments and environment; return the wall time."""
-    cmd = [py, "-m", "pip", "install", "--no-deps", "--no-build-isolation", *backend_of(backend).editable_args]
-    return run([*cmd, *args, "-e", str(project)], env=in_venv(py, env))[0]
-
-
-def run_bounded(
-    cmd: Sequence[str], *, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float
-) -> tuple[int | None, str]:
-    """Run `cmd` in a session of its own; its exit status (None: killed with its group at `timeout`) and output."""
-    proc = subprocess.Popen(
-        list(map(str, cmd)),
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        return None, out
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return proc.returncode, out
-
-
-def pytest_outcome(output: str) -> tuple[str, list[str]]:
-    """pytest's last summary line ("3 failed, 300 passed in 50.1s"), or the output's last line; the tests that failed."""
-    lines = [line.strip("= ") for line in output.splitlines() if line.strip()]
-    found = [line for line in lines if re.search(r"\d+ (passed|failed|error)|no tests ran", line)]
-    failed = [line[:300] for line in lines if line.startswith(("FAILED ", "ERROR "))]
-    return (found or lines or ["no output"])[-1], failed
 
 
 def link_c(project: Path, name: str, backend: str) -> dict[str, str]:
@@ -153,7 +91,7 @@ def measure_backend(backend: str, work: Path, args) -> dict:
     spec = backend_of(backend)
     name = f"{PLACEHOLDER}_{backend}"
     project = steps.fresh(backend, work, name=name)
-    requires = [*build_requires(project), *spec.dev_tools, *TEST_PACKAGES, "coverage>=7.10"]
+    requires = [*build_requires(project), *spec.dev_tools, *test_packages(), "coverage>=7.10"]
     py = venv(project.parent / f"venv-{backend}", requires)
     switch_args, switch_env = spec.coverage.named(name)
     print(f"{backend}: editable install with {' '.join([*(f'{k}={v}' for k, v in switch_env.items()), *switch_args])}")
