@@ -138,6 +138,10 @@ def test_ctrl_c_in_forked_child(build):
 # queue for one (its second). A thread's CPU time alone depends on the machine's
 # load: with other work on both cores each of two busy threads was seen to get
 # only a fifth of the time. Without schedstat, CPU time over a fifth of the time.
+# The twin's threads hold the GIL in turn, so each of its n busy threads wants a
+# CPU for about 1/n of the time (waiting for the GIL is sleeping, not queueing):
+# its share is divided by the most threads it may run here, the cores (argv[5]),
+# which still tells two threads that share the GIL from one alone.
 BUSY = """
 import importlib, json, os, sys, threading, time
 
@@ -145,6 +149,7 @@ build = importlib.import_module(sys.argv[1])
 function = getattr(build, sys.argv[2]) if sys.argv[2] != "twin" else build.twin.do_math_threaded
 workers = None if sys.argv[3] == "None" else int(sys.argv[3])
 limit = sys.argv[4] == "threadpoolctl"
+sharers = int(sys.argv[5])
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -175,7 +180,7 @@ def watch():
     before, t0 = wanted_seconds(), time.monotonic()
     time.sleep(0.6)
     after, wall = wanted_seconds(), time.monotonic() - t0
-    share = 0.5 if SCHEDSTAT else 0.2
+    share = (0.5 if SCHEDSTAT else 0.2) / sharers
     busy = [t for t in after if t != me and after[t] - before.get(t, 0.0) > share * wall]
     print(json.dumps({"busy": len(busy), "default_workers": default_workers}), flush=True)
     os._exit(0)
@@ -208,8 +213,8 @@ CASES = {
 }
 
 
-def _busy(module: str, name: str, workers, limit: str, env: dict[str, str]) -> dict:
-    return run_child(BUSY, module, name, str(workers), limit, env=env, timeout=60)
+def _busy(module: str, name: str, workers, limit: str, env: dict[str, str], sharers: int = 1) -> dict:
+    return run_child(BUSY, module, name, str(workers), limit, str(sharers), env=env, timeout=60)
 
 
 @LINUX_PROC
@@ -235,7 +240,7 @@ def test_busy_threads(build, name, workers, limit, env, busy):
 def test_busy_threads_twin(twin, workers, env, busy):
     """The twin has no OpenMP runtime to ask: workers=None reads OMP_NUM_THREADS as OpenMP does."""
     package = twin.__name__.rpartition(".")[0]
-    assert _busy(package, "twin", workers, "none", env)["busy"] == busy
+    assert _busy(package, "twin", workers, "none", env, sharers=CORES)["busy"] == busy
 
 
 # --- memory does not grow with `workers` -----------------------------------
