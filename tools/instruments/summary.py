@@ -4,8 +4,8 @@
 
 Each instrument measures and writes its own JSON; none reads another's.
 This step only joins those that compare backends (bench, compare, scale,
-reproducible, and the developer's loop where they ran): one row per figure, each row naming the report, and so the command and
-date, it comes from. A report that was not made is said to be missing, never
+reproducible, coverage, ccache): one row per figure, each row naming the
+report, and so the command and date, it comes from. A report that was not made is said to be missing, never
 filled in.
 """
 
@@ -69,7 +69,35 @@ def reproducible_rows(data: dict) -> list[list[str]]:
     ]
 
 
-SECTIONS = {"bench": bench_rows, "compare": compare_rows, "scale": scale_rows, "reproducible": reproducible_rows}
+def coverage_rows(data: dict) -> list[list[str]]:
+    per = data["backends"]
+    files = sorted({f for r in per.values() for f in r["files"]})
+    return [
+        [f"{f} line coverage (%)", *(f"{per[b]['files'][f]['percent']:.1f}" if b in per else "-" for b in NAMES)]
+        for f in files
+    ]
+
+
+def ccache_rows(data: dict) -> list[list[str]]:
+    def cell(backend: str, kind: str) -> str:
+        r = data["results"].get(backend, {}).get(kind)
+        if not r:
+            return "-"
+        warm = r["warm"][-1]
+        hits, total = warm["direct"] + warm["preprocessed"], warm["direct"] + warm["preprocessed"] + warm["miss"]
+        return f"{statistics.median(r['warm_s']):.1f} ({hits}/{total} hits)"
+
+    return [[f"{kind}, warm ccache (s)", *(cell(b, kind) for b in NAMES)] for kind in ("wheel", "editable")]
+
+
+SECTIONS = {
+    "bench": bench_rows,
+    "compare": compare_rows,
+    "scale": scale_rows,
+    "reproducible": reproducible_rows,
+    "coverage": coverage_rows,
+    "ccache": ccache_rows,
+}
 
 
 def summary(reports: Path) -> str:
