@@ -252,22 +252,25 @@ def build_errors(session: nox.Session) -> None:
 # --- the development loop: coverage, a compiler cache, sanitizers -------------
 
 
-@nox.session(python=False, default=False)
+@nox.session(default=False)
 def coverage(session: nox.Session) -> None:
     """Each backend's editable build with line tracing, the suite under coverage.py: .pyx lines; reports/coverage.*."""
-    session.run(sys.executable, "-m", "tools.instruments.coverage", *session.posargs, external=True)
+    session.install(*group("compare"))  # uv makes their environments; tqdm shows progress
+    session.run("python", "-m", "tools.instruments.coverage", *session.posargs)
 
 
-@nox.session(python=False, default=False)
+@nox.session(default=False)
 def compare_ccache(session: nox.Session) -> None:
     """Each backend's clean builds with a cold, then a warm ccache, interleaved: hits and times; reports/ccache.*."""
-    session.run(sys.executable, "-m", "tools.instruments.ccache", *session.posargs, external=True)
+    session.install(*group("compare"))  # uv makes their environments; tqdm shows progress
+    session.run("python", "-m", "tools.instruments.ccache", *session.posargs)
 
 
-@nox.session(python=False, default=False)
+@nox.session(default=False)
 def sanitize(session: nox.Session) -> None:
     """The suite on ASan+UBSan builds, planted bugs that must be caught, TSan with `-- --tsan`; reports/sanitize.*."""
-    session.run(sys.executable, "-m", "tools.checks.sanitize", *session.posargs, external=True)
+    session.install(*group("compare"))  # uv makes their environments; tqdm shows progress
+    session.run("python", "-m", "tools.checks.sanitize", *session.posargs)
 
 
 # --- other Pythons and ABIs ---------------------------------------------------

@@ -1,6 +1,6 @@
 """Line coverage of the core's Cython and Python by the repository's suite, per backend: `nox -s coverage`.
 
-    python -m tools.instruments.coverage [--backends B ...] [--subprocesses] [--out DIR]
+    python -m tools.instruments.coverage [--backends B ...] [--subprocesses] [--tests PATH ...] [--out DIR]
 
 For each backend: a fresh rendered copy of its template (`mathcore_<backend>`),
 a virtual environment of its own, an editable install built with the
@@ -108,7 +108,8 @@ def measure_backend(backend: str, work: Path, args) -> dict:
     # tests that read their child's first line take for its answer.
     env["SKBUILD_EDITABLE_VERBOSE"] = "0"
     coverage = [py, "-m", "coverage"]
-    suite = [*coverage, "run", f"--rcfile={rc}", "-m", "pytest", str(ROOT / "tests"), "-p", "no:cacheprovider", "-q"]
+    tests = [str(ROOT / t) for t in args.tests]
+    suite = [*coverage, "run", f"--rcfile={rc}", "-m", "pytest", *tests, "-p", "no:cacheprovider", "-q"]
     print(f"{backend}: the suite under coverage (at most {args.timeout:g} s)", flush=True)
     t0 = time.perf_counter()
     status, output = run_bounded(suite, cwd=project, env=env, timeout=args.timeout)
@@ -210,6 +211,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "reports", help="where coverage.json and .md go")
     parser.add_argument("--backends", nargs="+", choices=NAMES, default=list(NAMES), help="default: all three")
     parser.add_argument("--subprocesses", action="store_true", help="measure the tests' child processes too")
+    parser.add_argument(
+        "--tests", nargs="+", default=["tests"], help="test files or folders, from this repository (default: tests)"
+    )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a suite run is killed")
     args = parser.parse_args(argv)
     _, json_path = report("coverage", measure, markdown, args)
