@@ -99,6 +99,17 @@ def failed(error: subprocess.CalledProcessError) -> str:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "why" or sys.argv[2] not in TARGETS:
-        sys.exit(f"usage: python -m tools.make.in_root why TARGET ({', '.join(TARGETS)})")
-    print(unavailable(sys.argv[2]) or "ok")
+    # `why TARGET`: one line, "ok" or why its root cannot be made here (the sessions' skip);
+    # `make TARGET ...`: make the roots ahead of the sessions (CI makes them while it builds).
+    verb, names = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 2 else ("", [])
+    if verb not in ("why", "make") or not names or not set(names) <= TARGETS.keys() or (verb == "why" and names[1:]):
+        sys.exit(f"usage: python -m tools.make.in_root why TARGET | make TARGET ... ({', '.join(TARGETS)})")
+    elif verb == "why":
+        print(unavailable(names[0]) or "ok")
+    else:
+        for name in names:
+            if why := unavailable(name):
+                print(f"{name}: {why}")
+            else:
+                ensure(name)
+                print(f"{name}: {root(TARGETS[name]).path}")
