@@ -101,12 +101,29 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
-# Every compiled module, once: adding one is adding its .pyx and its name here.
-# build_extensions() above gives each the same flags and OpenMP.
-MODULES = ["_core", "_kernels"]
+# Every compiled module, once, with the hand-written C compiled into it:
+# adding a module is adding its .pyx and a line here. build_extensions()
+# above gives each the same flags and OpenMP, the C files included. Headers go
+# to `depends` (an edit rebuilds the module; the sdist carries them).
+MODULES = {
+    "_core": [],
+    "_kernels": ["sum_sqrt.c", "sum_sqrt.h"],
+}
+
+
+def extension(name, own):
+    """The module `name` from its .pyx and its own sources, all in src/mathcore/."""
+    paths = [f"src/mathcore/{file}" for file in own]
+    return Extension(
+        f"mathcore.{name}",
+        [f"src/mathcore/{name}.pyx", *(p for p in paths if not p.endswith((".h", ".hpp")))],
+        depends=[p for p in paths if p.endswith((".h", ".hpp"))],
+        include_dirs=["src/mathcore"],
+    )
+
 
 setup(
-    ext_modules=[Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"]) for name in MODULES],
+    ext_modules=[extension(name, own) for name, own in MODULES.items()],
     cmdclass={"build_ext": BuildExt},
     options={"bdist_wheel": {"py_limited_api": f"cp3{LIMITED_API[2:]}"}} if LIMITED_API else {},
 )

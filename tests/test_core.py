@@ -217,6 +217,8 @@ def test_build_info(build):
         assert info["openmp_threads"] >= 1
     else:
         assert info["openmp_threads"] == 1
+    # The hand-written C of _kernels gets the same OpenMP flags as Cython's C.
+    assert info["openmp_version_c"] == info["openmp_version"]
 
 
 def test_gil_is_released(build, twin):

@@ -176,12 +176,14 @@ def build_info():
     "openmp", "threads" (in a process made by fork) or "serial" (no OpenMP);
     "kernel" is the loop chosen for this CPU at import, one of "kernels",
     those the module holds: "baseline" and, on x86-64 with gcc or clang, "avx2" and "avx512";
+    "openmp_version_c" is the _OPENMP that the hand-written C (sum_sqrt.c) was
+    compiled with: the build's OpenMP flags must reach it as they reach Cython's C;
     "limited_api" is the oldest CPython an abi3 build runs on ("3.12"), or
     None for a build for one Python version.
     """
     from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 
-    from ._kernels import KERNEL, KERNELS
+    from ._kernels import C_OPENMP, KERNEL, KERNELS
 
     backend = "unknown"
     package = __name__.rpartition(".")[0]
@@ -203,6 +205,7 @@ def build_info():
         "backend": backend,
         "openmp": MATHCORE_OPENMP != 0,
         "openmp_version": MATHCORE_OPENMP,
+        "openmp_version_c": C_OPENMP,
         "openmp_threads": max_threads(),
         "default_workers": _as_workers(None, _openmp_default),
         "parallel_runner": ("threads" if _forked else "openmp") if MATHCORE_OPENMP else "serial",

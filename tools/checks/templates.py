@@ -7,7 +7,8 @@ temporary folder (with tools/make/render.py, as the builds do) and compares:
 - the top-level files, less each backend's own build files;
 - the [project] tables of pyproject.toml: same fields, same values;
 - the Cython requirement of [build-system]: the same in all three;
-- the compiled modules each build file lists: one per .pyx, same names.
+- the compiled modules each build file lists: one per .pyx, same names, and
+  the same hand-written sources (C, headers) compiled into each, all present.
 
 Exit status 1, with every disagreement listed, when any of these differ.
 """
@@ -79,11 +80,19 @@ def check(root: Path) -> list[str]:
     for b, project in projects.items():
         if (declared := extensions(b, project)) != pyx:
             problems.append(f"{b}: build file declares modules {sorted(declared)}, the .pyx files are {sorted(pyx)}")
+    own = {b: BACKENDS[b].modules.sources((p / BACKENDS[b].modules.file).read_text()) for b, p in projects.items()}
+    for b in others:
+        if own[b] != own[first]:
+            problems.append(f"sources compiled into each module: {first} {own[first]}, {b} {own[b]}")
+    for module, sources in own[first].items():
+        if missing := [s for s in sources if f"{s}" not in pkg[first]]:
+            problems.append(f"{module}: the build files compile {missing}, which src/{NAME}/ lacks")
     if not problems:
         print(f"package files, same in all three: {', '.join(sorted(pkg[first]))}")
         print(f"top-level files besides the build files: {', '.join(sorted(top[first]))}")
         print(f"[project] fields, same values: {', '.join(tomls[first]['project'])}")
         print(f"Cython requirement: {cython_requirement(tomls[first])}; compiled modules: {', '.join(sorted(pyx))}")
+        print(f"hand-written sources: {', '.join(f'{m}: {s}' for m, s in own[first].items() if s) or 'none'}")
     return problems
 
 

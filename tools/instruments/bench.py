@@ -19,11 +19,9 @@ import importlib.util
 import json
 import os
 import random
-import re
 import statistics
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -120,27 +118,18 @@ def square_roots_text(counts: dict[str, int] | None) -> str:
     return ", ".join(f"{k} x{n}" for k, n in counts.items()) or "none"
 
 
-# The C reference (reference.c): the loop of shared/mathcore/_kernels.pyx,
-# taken from that file at run time, as plain C with OpenMP, compiled portable,
-# for x86-64-v3, for x86-64-v4 and for this CPU (-march=native): what each
-# build's kernel is measured against. The level each needs of the CPU.
+# The C reference (reference.c): the loop of the core's hand-written C,
+# shared/mathcore/sum_sqrt.c, the very file the builds compile into _kernels,
+# driven by a plain OpenMP loop and compiled portable, for x86-64-v3, for
+# x86-64-v4 and for this CPU (-march=native): what each build's kernel is
+# measured against. The level each needs of the CPU.
 REFERENCE_FLAGS = {
     "portable": ([], None),
     "x86-64-v3": (["-march=x86-64-v3"], "x86-64-v3"),
     "x86-64-v4": (["-march=x86-64-v4"], "x86-64-v4"),
     "native": (["-march=native"], None),
 }
-KERNELS_PYX = ROOT / "shared" / PLACEHOLDER / "_kernels.pyx"
-
-
-def kernel_c(pyx: Path = KERNELS_PYX) -> str:
-    """The C code inside _kernels.pyx's `cdef extern from *:` block, as the builds compile it."""
-    text = pyx.read_text(encoding="utf-8")
-    match = re.search(r'cdef extern from \*:\n\s*"""\n(.*?)\n\s*"""', text, re.DOTALL)
-    if match is None:
-        msg = f"no C block in {pyx}: update tools/instruments/bench.py's kernel_c"
-        raise ValueError(msg)
-    return textwrap.dedent(match[1])
+KERNEL_C = ROOT / "shared" / PLACEHOLDER / "sum_sqrt.c"
 
 
 def reference_impls(cores: int, work: Path) -> list[Impl]:
@@ -149,7 +138,6 @@ def reference_impls(cores: int, work: Path) -> list[Impl]:
     import shlex
     import subprocess
 
-    (work / "mathcore_kernel.h").write_text(kernel_c(), encoding="utf-8")
     cc = shlex.split(os.environ.get("CC", "cc"))
     impls = []
     for label, (flags, level) in REFERENCE_FLAGS.items():
@@ -158,8 +146,8 @@ def reference_impls(cores: int, work: Path) -> list[Impl]:
             print(f"C reference {label}: this CPU lacks it, not run")
             continue
         lib = work / f"reference-{label}.so"
-        cmd = [*cc, "-shared", "-fPIC", "-O3", "-fno-math-errno", "-fopenmp", *flags, f"-I{work}"]
-        cmd += ["-o", str(lib), str(HERE / "reference.c")]
+        cmd = [*cc, "-shared", "-fPIC", "-O3", "-fno-math-errno", "-fopenmp", *flags, f"-I{KERNEL_C.parent}"]
+        cmd += ["-o", str(lib), str(HERE / "reference.c"), str(KERNEL_C)]
         try:
             subprocess.run(cmd, check=True, capture_output=True, text=True)
         except (OSError, subprocess.CalledProcessError) as exc:

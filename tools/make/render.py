@@ -18,7 +18,13 @@ from tools.registry.backends import backend as backend_of
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a checkout of shared/ may hold after someone compiled it in place.
-_NOT_SOURCES = shutil.ignore_patterns("__pycache__", "*.c", "*.so", "*.pyd", "*.html")
+_BUILT = shutil.ignore_patterns("__pycache__", "*.so", "*.pyd", "*.html")
+
+
+def _not_sources(folder: str, names: list[str]) -> set[str]:
+    """What compiling in place leaves in `folder`, Cython's C beside each .pyx included; never a hand-written C file."""
+    pyx = {Path(name).stem for name in names if name.endswith(".pyx")}
+    return set(_BUILT(folder, names)) | {n for n in names if n.endswith((".c", ".cpp")) and Path(n).stem in pyx}
 
 
 def check_name(name: str) -> None:
@@ -50,8 +56,8 @@ def render(backend_name: str, dest: Path, name: str, *, git: bool = True) -> Pat
     if dest.exists() and any(dest.iterdir()):
         msg = f"{dest} is not empty"
         raise FileExistsError(msg)
-    shutil.copytree(ROOT / backend, dest, dirs_exist_ok=True, ignore=_NOT_SOURCES)
-    shutil.copytree(ROOT / "shared" / PLACEHOLDER, dest / "src" / name, ignore=_NOT_SOURCES)
+    shutil.copytree(ROOT / backend, dest, dirs_exist_ok=True, ignore=_not_sources)
+    shutil.copytree(ROOT / "shared" / PLACEHOLDER, dest / "src" / name, ignore=_not_sources)
     shutil.copy2(ROOT / "LICENSE", dest / "LICENSE")
     for path in sorted(dest.rglob("*")):
         if path.is_file():

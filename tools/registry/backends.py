@@ -3,7 +3,8 @@
 A backend is a template folder (setuptools/, meson/, cmake/) plus what the
 tools must know to build, switch, inspect and chart it: its build files,
 where it lists its compiled modules, its switches (OpenMP, abi3, one compile
-job, line tracing for coverage, sanitizers, a compiler cache), how its
+job, line tracing for coverage, sanitizers, a compiler cache, build flags
+common to all three), how its
 editable install rebuilds, and its colour in every chart.
 Nothing here runs anything.
 """
@@ -38,6 +39,23 @@ SANITIZE_FLAGS = "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-om
 # is in it when -g is on): isolated builds, which build in a new temporary
 # folder each time, then hit the cache. Paths outside it (system headers) stay.
 CCACHE_TMP = {"CCACHE_BASEDIR": tempfile.gettempdir(), "CCACHE_NOHASHDIR": "1"}
+# One setting of the flags that differ between the backends' defaults, so
+# that every column of a comparison compiles the same code the same way.
+# Their defaults: setuptools takes Python's CFLAGS (sysconfig's; here
+# -DNDEBUG -g -fwrapv -O3 -Wall), meson-python builds release (-O3,
+# -DNDEBUG) with -fvisibility=hidden from py.extension_module, and
+# scikit-build-core builds Release (-O3 -DNDEBUG), default visibility. The
+# target is meson-python's default, a release build without debug info: what
+# users download should be that, and it makes the meson column a control
+# (equal flags change nothing there). -fno-wrapv undoes the -fwrapv that
+# Python's CFLAGS give setuptools alone; the others never had it. "equal_g"
+# differs from "equal" by -g alone: the price of debug info, in every column.
+EQUAL_FLAGS: Mapping[str, str] = MappingProxyType(
+    {
+        "equal": "-O3 -g0 -fvisibility=hidden -fno-wrapv -DNDEBUG",
+        "equal_g": "-O3 -g -fvisibility=hidden -fno-wrapv -DNDEBUG",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -54,23 +72,58 @@ class Switch:
 
 @dataclass(frozen=True)
 class ModuleList:
-    """Where a build file lists the compiled modules: one line, `pattern`'s middle group, items quoted and separated."""
+    """Where a build file names the compiled modules, and the hand-written sources compiled into each.
+
+    Two shapes: a mapping written one entry a line, `"name": [sources],`
+    (setup.py, meson.build), between a `head` line and a `tail` line; or one
+    line of names (`set(MODULES a b)` in CMake, which has no mappings) with a
+    `set(<name>_SOURCES ...)` line for a module that has sources of its own.
+    """
 
     file: str
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str]  # the whole list: head, body, tail
     quote: str
-    sep: str
+    sep: str  # between names on one line; empty for the mapping shape
+    entry: re.Pattern[str] | None = None  # one module of the mapping shape: name, sources
+    extra: re.Pattern[str] | None = None  # the sources line of a module (CMake): name, sources
 
-    def read(self, text: str) -> list[str]:
+    def _body(self, text: str) -> re.Match[str]:
         match = self.pattern.search(text)
         if match is None:
             msg = f"{self.file} has no module list"
             raise ValueError(msg)
-        return [item.strip().strip("'\"") for item in match.group(2).split(self.sep.strip() or None) if item.strip()]
+        return match
+
+    def sources(self, text: str) -> dict[str, list[str]]:
+        """Each module's name, in order, with the hand-written sources (C, C++, headers) compiled into it."""
+        body = self._body(text).group(2)
+        if self.entry is not None:
+            found = {m.group(1): _items(m.group(2), ",") for m in self.entry.finditer(body)}
+        else:
+            found = {name: [] for name in _items(body, self.sep)}
+        if self.extra is not None:
+            for m in self.extra.finditer(text):
+                if m.group(1) in found:
+                    found[m.group(1)] = [Path(item).name for item in _items(m.group(2), " ")]
+        return found
+
+    def read(self, text: str) -> list[str]:
+        return list(self.sources(text))
 
     def write(self, text: str, names: list[str]) -> str:
-        items = self.sep.join(self.quote.format(name) for name in names)
-        return self.pattern.sub(lambda m: f"{m.group(1)}{items}{m.group(3)}", text, count=1)
+        """The text with the list holding `names`: a module already listed keeps its sources, a new one has none."""
+        match = self._body(text)
+        if self.entry is None:
+            items = self.sep.join(self.quote.format(name) for name in names)
+            return text[: match.start(2)] + items + text[match.end(2) :]
+        lines = {m.group(1): m.group(0) for m in self.entry.finditer(match.group(2))}
+        indent = re.match(r"\s*", next(iter(lines.values()), "    ")).group(0)
+        body = "\n".join(lines.get(name, f"{indent}{self.quote.format(name)}: [],") for name in names)
+        return text[: match.start(2)] + body + text[match.end(2) :]
+
+
+def _items(text: str, sep: str) -> list[str]:
+    return [item.strip().strip("'\"") for item in text.split(sep.strip() or None) if item.strip()]
 
 
 @dataclass(frozen=True)
@@ -94,6 +147,8 @@ class Backend:
     coverage: Switch
     sanitize: Switch  # ASan and UBSan (SANITIZE_FLAGS) with gcc: see sanitizer()
     ccache: Switch  # every C compile through ccache
+    # Each EQUAL_FLAGS setting, placed where it wins over the backend's own -O, -g and visibility.
+    flags: Mapping[str, Switch]
     # An editable install that shows a .pyx edit on the next import, and whether it does so without a reinstall.
     editable_args: tuple[str, ...]
     rebuilds_on_import: bool
@@ -110,8 +165,30 @@ class Backend:
 
 
 def _module_list(file: str, head: str, tail: str, quote: str, sep: str) -> ModuleList:
+    """A module list on one line: `head`, names separated by `sep`, `tail` (CMake's, with its _SOURCES lines)."""
     pattern = re.compile(rf"^({re.escape(head)})(.*)({re.escape(tail)})$", re.MULTILINE)
-    return ModuleList(file, pattern, quote, sep)
+    extra = re.compile(r"^set\((\w+)_SOURCES (.*)\)$", re.MULTILINE)
+    return ModuleList(file, pattern, quote, sep, extra=extra)
+
+
+def _module_map(file: str, head: str, tail: str, quote: str) -> ModuleList:
+    """A module mapping, one `"name": [sources],` a line between the lines `head` and `tail`."""
+    pattern = re.compile(rf"^({re.escape(head)}\n)(.*?)(\n{re.escape(tail)})$", re.MULTILINE | re.DOTALL)
+    entry = re.compile(r"""^[ \t]*["'](\w+)["']:\s*\[(.*?)\],?[ \t]*$""", re.MULTILINE)
+    return ModuleList(file, pattern, quote, "", entry=entry)
+
+
+def build_flags(backend: str, flags: str) -> Switch:
+    """C flags placed after `backend`'s own, where a later -O, -g, -f(no-)wrapv or -fvisibility wins (gcc, clang)."""
+    if backend == "setuptools":
+        # distutils appends CFLAGS to Python's own (and to the link line,
+        # where these change nothing).
+        return Switch(env={"CFLAGS": flags})
+    if backend == "meson":
+        # c_args come after the buildtype's -O3 and before the target's own c_args.
+        return Switch((f"-Csetup-args=-Dc_args={flags}",))
+    # CMAKE_C_FLAGS, then CMAKE_C_FLAGS_RELEASE (-O3 -DNDEBUG, which agree), then the target's options.
+    return Switch((f"-Ccmake.define.CMAKE_C_FLAGS={flags}",))
 
 
 def sanitizer(backend: str, flags: str, cc: str = "gcc") -> Switch:
@@ -148,7 +225,7 @@ SETUPTOOLS = Backend(
     build_files=("setup.py",),
     cross_files=("cross/aarch64-linux-gnu.sh",),
     cross_args=(),
-    modules=_module_list("setup.py", "MODULES = [", "]", '"{}"', ", "),
+    modules=_module_map("setup.py", "MODULES = {", "}", '"{}"'),
     # setuptools has no build options of its own: the template reads environment variables.
     openmp={"on": Switch(env={"{NAME}_OPENMP": "on"}), "off": Switch(env={"{NAME}_OPENMP": "off"})},
     limited_api=Switch(env={"{NAME}_LIMITED_API": ABI3_FLOOR}),
@@ -162,6 +239,7 @@ SETUPTOOLS = Backend(
     sanitize=sanitizer("setuptools", SANITIZE_FLAGS),
     # Its one miss per build is setup.py's OpenMP probe, compiled in a new temporary folder each time.
     ccache=Switch(env={"CC": "ccache gcc", **CCACHE_TMP}),
+    flags={k: build_flags("setuptools", v) for k, v in EQUAL_FLAGS.items()},
     editable_args=(),
     rebuilds_on_import=False,
     dev_tools=(),
@@ -176,7 +254,7 @@ MESON = Backend(
     build_files=("meson.build", "meson.options"),
     cross_files=("cross/aarch64-linux-gnu.ini", "cross/build-details-cp311-aarch64.json"),
     cross_args=("-Csetup-args=--cross-file={recipe}",),
-    modules=_module_list("meson.build", "modules = [", "]", "'{}'", ", "),
+    modules=_module_map("meson.build", "modules = {", "}", "'{}'"),
     openmp={"on": Switch(("-Csetup-args=-Dopenmp=enabled",)), "off": Switch(("-Csetup-args=-Dopenmp=disabled",))},
     limited_api=Switch(("-Csetup-args=-Dpython.allow_limited_api=true",)),
     limited_api_lines=re.compile(r"limited.api"),
@@ -188,6 +266,7 @@ MESON = Backend(
     # meson puts ccache in front of the compiler by itself when it is on PATH, and
     # writes every path relative to its build folder: nothing to switch.
     ccache=Switch(),
+    flags={k: build_flags("meson", v) for k, v in EQUAL_FLAGS.items()},
     editable_args=(),
     rebuilds_on_import=True,
     dev_tools=("ninja",),
@@ -214,6 +293,7 @@ CMAKE = Backend(
     sanitize=sanitizer("cmake", SANITIZE_FLAGS),
     # CMake's Ninja generator passes absolute paths: CCACHE_TMP makes them relative.
     ccache=Switch(("-Ccmake.define.CMAKE_C_COMPILER_LAUNCHER=ccache",), CCACHE_TMP),
+    flags={k: build_flags("cmake", v) for k, v in EQUAL_FLAGS.items()},
     # scikit-build-core rebuilds on import only when asked, in a build folder that stays.
     editable_args=("-Ceditable.rebuild=true", "-Cbuild-dir=build/{wheel_tag}"),
     rebuilds_on_import=True,
