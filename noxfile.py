@@ -397,6 +397,24 @@ def test_newest(session: nox.Session) -> None:
     session.run(sys.executable, "-m", "tools.checks.newest", *session.posargs, external=True)
 
 
+# --- Cython's shared utility module ---------------------------------------------
+
+
+@nox.session(default=False)
+def build_shared(session: nox.Session) -> None:
+    """Build all three backends with Cython's utility code in one module, <package>._cyutility, into build/shared/dist/."""
+    build_variants(session, select(utility="shared"), *session.posargs)
+
+
+@nox.session(default=False)
+def test_shared(session: nox.Session) -> None:
+    """Run the whole suite on the wheels in build/shared/dist/, all three in one environment."""
+    wheels = [w for v in select(utility="shared") for w in v.wheels(ROOT)]
+    hint = "no wheel under build/shared/dist/: run `nox -s build_shared` first"
+    session.install(*group("test"), *wheels_for_this_python(session, wheels, hint))
+    session.run("pytest", *session.posargs)
+
+
 # --- robustness: builds without OpenMP ------------------------------------------
 
 

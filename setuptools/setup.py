@@ -2,7 +2,8 @@
 
 setuptools has no build options of its own, so the switches are environment
 variables: MATHCORE_OPENMP=auto|on|off (default auto),
-MATHCORE_LIMITED_API=3.12 (one abi3 wheel; default: one wheel per version)
+MATHCORE_LIMITED_API=3.12 (one abi3 wheel; default: one wheel per version),
+MATHCORE_SHARED_UTILITY=1 (Cython's utility code in one module of its own)
 and MATHCORE_COVERAGE=1 (line tracing, for coverage.py; never for a release).
 """
 
@@ -29,6 +30,11 @@ if OPENMP not in {"auto", "on", "off"}:
 LIMITED_API = os.environ.get("MATHCORE_LIMITED_API", "")
 if LIMITED_API and not re.fullmatch(r"3\.\d+", LIMITED_API):
     sys.exit(f"MATHCORE_LIMITED_API must be a version such as 3.12, not {LIMITED_API!r}")
+
+# MATHCORE_SHARED_UTILITY=1: Cython's utility code (type checks, error
+# handling, memoryviews...) is compiled once, into one more module,
+# mathcore._cyutility, which the others import, instead of into each of them.
+SHARED_UTILITY = "mathcore._cyutility" if os.environ.get("MATHCORE_SHARED_UTILITY") == "1" else None
 
 # MATHCORE_COVERAGE=1: line tracing for coverage.py's Cython.Coverage plugin
 # (slower code), and the C written next to each .pyx, where the plugin reads it.
@@ -95,6 +101,7 @@ class BuildExt(build_ext):
             nthreads=self.parallel,
             force=self.force,
             compiler_directives=DIRECTIVES,
+            shared_utility_qualified_name=SHARED_UTILITY,
         )
         for ext, c_ext in zip(self.extensions, translated, strict=True):
             ext.sources = c_ext.sources
@@ -122,8 +129,11 @@ def extension(name, own):
     )
 
 
+# The shared utility module's C is written by cythonize, under build/.
+SHARED = [Extension(SHARED_UTILITY, ["src/mathcore/_cyutility.c"])] if SHARED_UTILITY else []
+
 setup(
-    ext_modules=[extension(name, own) for name, own in MODULES.items()],
+    ext_modules=[extension(name, own) for name, own in MODULES.items()] + SHARED,
     cmdclass={"build_ext": BuildExt},
     options={"bdist_wheel": {"py_limited_api": f"cp3{LIMITED_API[2:]}"}} if LIMITED_API else {},
 )

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.children import run_child
+
 LIMIT = 2**53
 
 
@@ -281,10 +283,34 @@ def test_every_module_links_the_openmp_it_reports(build):
     """
     modules = _extension_modules(build)
     assert f"{build.__name__}._core" in modules
+    # Cython's shared utility module runs no prange: it needs no runtime.
+    modules.pop(f"{build.__name__}._cyutility", None)
     openmp = build.build_info()["openmp"]
     wrong = {name: _needed(path) for name, path in modules.items()}
     wrong = {name: libs for name, libs in wrong.items() if any(map(OPENMP_RUNTIME.match, libs)) is not openmp}
     assert not wrong, f"build_info() says openmp={openmp}, but these modules link otherwise: {wrong}"
+
+
+def test_each_module_imports_alone(build):
+    """Every compiled module imports first in a fresh interpreter, taking in what it needs itself.
+
+    A cimported .pxd's module, or Cython's shared utility module, is imported
+    by the module that needs it: no import order is required of the user.
+    """
+    modules = sorted(_extension_modules(build))
+    for name in modules:
+        child = run_child(
+            """
+            import importlib, json, sys
+            importlib.import_module(sys.argv[1])
+            print(json.dumps(sorted(m for m in sys.modules if m.startswith(sys.argv[2]))))
+            """,
+            name,
+            build.__name__,
+        )
+        assert name in child
+    shared = f"{build.__name__}._cyutility" in modules
+    assert build.build_info()["shared_utility"] is shared
 
 
 def _wheel_tags(build) -> list[str] | None:

@@ -49,3 +49,25 @@ def test_no_openmp_variant_has_none(build):
         pytest.skip("not a variant without OpenMP")
     assert build.build_info()["openmp"] is False
     assert build.build_info()["parallel_runner"] == "serial"
+
+
+def test_shared_variant_has_its_utility_module(build):
+    """A shared variant imported Cython's utility code from its own <package>._cyutility."""
+    if not build.__name__.endswith("_shared"):
+        pytest.skip("not a shared-utility variant")
+    assert build.build_info()["shared_utility"] is True
+    assert f"{build.__name__}._cyutility" in sys.modules
+
+
+def test_shared_utility_modules_side_by_side():
+    """Packages that each carry a _cyutility import together in one process, each its own, with exact answers."""
+    from tests.conftest import BUILDS, TWIN
+
+    shared = [b for b in BUILDS.values() if b.build_info()["shared_utility"]]
+    if len(shared) < 2:
+        pytest.skip("fewer than two shared-utility builds installed")
+    utilities = [sys.modules[f"{b.__name__}._cyutility"] for b in shared]
+    assert len({id(u) for u in utilities}) == len(utilities)
+    assert len({u.__spec__.origin for u in utilities}) == len(utilities)
+    for b in shared:
+        assert b.do_math_parallel(-7, 3_000_001) == TWIN.exact(-7, 3_000_001)

@@ -9,6 +9,7 @@ the GIL back for a moment to let Ctrl-C and a stop flag through.
 """
 
 import os
+import sys
 
 from cpython.exc cimport PyErr_CheckSignals
 from cython.parallel cimport prange
@@ -178,6 +179,9 @@ def build_info():
     those the module holds: "baseline" and, on x86-64 with gcc or clang, "avx2" and "avx512";
     "openmp_version_c" is the _OPENMP that the hand-written C (sum_sqrt.c) was
     compiled with: the build's OpenMP flags must reach it as they reach Cython's C;
+    "shared_utility" is whether Cython's utility code lives in a module of its
+    own, <package>._cyutility, which this module imported (else every module
+    has its own copy);
     "limited_api" is the oldest CPython an abi3 build runs on ("3.12"), or
     None for a build for one Python version.
     """
@@ -211,6 +215,7 @@ def build_info():
         "parallel_runner": ("threads" if _forked else "openmp") if MATHCORE_OPENMP else "serial",
         "kernel": KERNEL,
         "kernels": list(KERNELS),
+        "shared_utility": f"{package}._cyutility" in sys.modules,
         "limited_api": f"{limited >> 24}.{(limited >> 16) & 0xFF}" if limited else None,
         "cython": f"{v >> 24}.{(v >> 16) & 0xFF}.{(v >> 8) & 0xFF}",
         "compiler": MATHCORE_COMPILER.decode(),

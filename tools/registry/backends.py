@@ -142,6 +142,8 @@ class Backend:
     limited_api: Switch  # one abi3 wheel for CPython ABI3_FLOOR and later
     # Code lines of the build files that are there for abi3 alone: the report counts them.
     limited_api_lines: re.Pattern[str]
+    # Cython's utility code once, in <package>._cyutility, instead of in every module.
+    shared_utility: Switch
     one_job: Switch  # compile one module at a time (scale's parallel efficiency)
     # Line tracing for coverage.py's Cython.Coverage plugin, on CPython 3.13+ too (COVERAGE_DEFINES).
     coverage: Switch
@@ -230,6 +232,7 @@ SETUPTOOLS = Backend(
     openmp={"on": Switch(env={"{NAME}_OPENMP": "on"}), "off": Switch(env={"{NAME}_OPENMP": "off"})},
     limited_api=Switch(env={"{NAME}_LIMITED_API": ABI3_FLOOR}),
     limited_api_lines=re.compile(r"LIMITED_API|py_limited_api"),
+    shared_utility=Switch(env={"{NAME}_SHARED_UTILITY": "1"}),
     # distutils reads an extra configuration file named by DIST_EXTRA_CONFIG:
     # [build_ext] parallel = 1, without touching the project.
     one_job=Switch(env={"DIST_EXTRA_CONFIG": str(_SPEC / "one-job.cfg")}),
@@ -258,6 +261,7 @@ MESON = Backend(
     openmp={"on": Switch(("-Csetup-args=-Dopenmp=enabled",)), "off": Switch(("-Csetup-args=-Dopenmp=disabled",))},
     limited_api=Switch(("-Csetup-args=-Dpython.allow_limited_api=true",)),
     limited_api_lines=re.compile(r"limited.api"),
+    shared_utility=Switch(("-Csetup-args=-Dshared_utility=true",)),
     one_job=Switch(("-Ccompile-args=-j1",)),
     # -Dcython_args is accepted and ignored by meson up to 1.12 (mesonbuild/meson#15989, fixed by #16003):
     # the CYTHON variable names the transpiler, arguments included, and the build folder keeps it for rebuilds.
@@ -285,6 +289,7 @@ CMAKE = Backend(
     openmp={"on": Switch(("-Ccmake.define.OPENMP=ON",)), "off": Switch(("-Ccmake.define.OPENMP=OFF",))},
     limited_api=Switch((f"-Cwheel.py-api=cp{ABI3_FLOOR.replace('.', '')}",)),
     limited_api_lines=re.compile(r"sabi", re.IGNORECASE),
+    shared_utility=Switch(("-Ccmake.define.SHARED_UTILITY=ON",)),
     one_job=Switch(("-Cbuild.tool-args=-j1",)),
     # cython-cmake's cython_transpile reads CYTHON_ARGS (a list: ";" separates).
     coverage=Switch(

@@ -1,4 +1,4 @@
-"""Every build of the core: a point on the axes backend x compiler x ABI x OpenMP, described once.
+"""Every build of the core: a point on the axes backend x compiler x ABI x OpenMP x flags x utility code, described once.
 
 A variant is a template (tools/registry/backends.py), the compiler that builds
 it, its ABI and OpenMP setting, the arguments for the build frontend and the
@@ -11,7 +11,10 @@ discovers: `mathcore_meson` (the compiler the backend finds by itself, gcc
 here), `mathcore_meson_clang` (clang with LLVM's OpenMP, libomp),
 `mathcore_meson_abi3` (one Limited-API wheel for CPython 3.12 and later),
 `mathcore_meson_no_openmp` (OpenMP switched off), `mathcore_meson_aarch64`
-(cross-compiled for aarch64 Linux; `_emulated`: built there under qemu).
+(cross-compiled for aarch64 Linux; `_emulated`: built there under qemu),
+`mathcore_meson_shared` (Cython's utility code in one module of its own,
+mathcore_meson_shared._cyutility), `mathcore_meson_flags_equal` (the build
+flags common to all three backends, EQUAL_FLAGS; `_flags_equal_g`: those with -g).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.registry.backends import ABI3_FLOOR, NAMES, PLACEHOLDER, Backend, backend
+from tools.registry.backends import ABI3_FLOOR, EQUAL_FLAGS, NAMES, PLACEHOLDER, Backend, backend
 
 __all__ = ["ABI3", "ABI3_FLOOR", "DEFAULT", "VARIANTS", "VERSION_SPECIFIC", "Variant", "by_label", "select"]
 
@@ -48,6 +51,12 @@ class Variant:
     # compiler has no OpenMP; "on" makes that a build error; "off" never uses it.
     openmp: str = "auto"
     jobs: int | None = None  # None: a compile job per core; 1: one at a time
+    # "default": each backend's own -O, -g and visibility; a key of the
+    # registry's EQUAL_FLAGS: the same ones for all three.
+    flags: str = "default"
+    # Cython's utility code: "module", compiled into every module (Cython's
+    # default); "shared", once, into <package>._cyutility.
+    utility: str = "module"
     # Where it runs (a target of tools/registry/targets.py; "host": this
     # machine) and how it is built there: "native", "cross" (on this machine,
     # by the cross compiler and the recipe beside the template) or "emulated"
@@ -72,7 +81,9 @@ class Variant:
             *([self.compiler] if self.compiler != DEFAULT else []),
             *([self.abi] if self.abi != VERSION_SPECIFIC else []),
             *(["no_openmp"] if self.openmp == "off" else []),
+            *(["shared"] if self.utility == "shared" else []),
             *([f"j{self.jobs}"] if self.jobs is not None else []),
+            *([f"flags_{self.flags}"] if self.flags != "default" else []),
             *([self.target] if self.target != "host" else []),
             *(["emulated"] if self.way == "emulated" else []),
         ]
@@ -97,6 +108,10 @@ class Variant:
             switches.append(self.spec.limited_api)
         if self.jobs == 1:
             switches.append(self.spec.one_job)
+        if self.utility == "shared":
+            switches.append(self.spec.shared_utility)
+        if self.flags != "default":
+            switches.append(self.spec.flags[self.flags])
         args, env = [], {**COMPILER_ENV[self.compiler], **self.env}
         for switch in switches:
             more_args, more_env = switch.named(self.name)
@@ -131,6 +146,9 @@ VARIANTS: tuple[Variant, ...] = (
         for way in ("cross", "emulated")
         for b in NAMES
     ),
+    *(Variant(b, utility="shared", dist_root="build/shared/dist") for b in NAMES),
+    # Tested apart: compare times them, and bench finds them when installed.
+    *(Variant(b, flags=f, dist_root="build/flags/dist") for f in EQUAL_FLAGS for b in NAMES),
 )
 
 
@@ -145,7 +163,15 @@ def select(**fields: object) -> list[Variant]:
 
 def default_builds(**fields: object) -> list[Variant]:
     """select() among the builds that `nox -s build` makes and `test` installs together: version-specific, OpenMP auto."""
-    return select(**{"abi": VERSION_SPECIFIC, "openmp": "auto", "compiler": DEFAULT, "target": "host", **fields})
+    defaults = {
+        "abi": VERSION_SPECIFIC,
+        "openmp": "auto",
+        "compiler": DEFAULT,
+        "target": "host",
+        "flags": "default",
+        "utility": "module",
+    }
+    return select(**{**defaults, **fields})
 
 
 def by_label(label: str) -> Variant:
