@@ -19,7 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,22 +93,40 @@ class Progress:
             self.bar.close()
 
 
-def interleave(tasks: Sequence[Task], reps: int, seed: int, desc: str) -> dict[Hashable, list[float]]:
+def interleave(
+    tasks: Sequence[Task],
+    reps: int,
+    seed: int,
+    desc: str,
+    *,
+    done: Mapping[Hashable, Sequence[float]] | None = None,
+    on_result: Callable[[Hashable, int, float | None], None] | None = None,
+) -> dict[Hashable, list[float]]:
     """Run every task once per repetition, in a fresh shuffled order each time; return each key's times.
 
     The time left is estimated from the tasks' own estimates until a task has
-    run once, then from its last measured wall time.
+    run once, then from its last measured wall time. A long run can be cut
+    and resumed: `done` holds times already measured (a task's first
+    len(done[key]) repetitions are not run again, their times are kept), and
+    `on_result(key, rep, value)` is called after each run, to save it at once.
     """
     rng = random.Random(seed)
-    times: dict[Hashable, list[float]] = {task.key: [] for task in tasks}
-    last = {task.key: task.estimate for task in tasks}
-    per_rep = sum(last.values())
-    progress = Progress(per_rep * reps, desc)
+    done = done or {}
+    times: dict[Hashable, list[float]] = {task.key: list(done.get(task.key, ()))[:reps] for task in tasks}
+    skipped = {task.key: len(times[task.key]) for task in tasks}
+    last = {task.key: times[task.key][-1] if times[task.key] else task.estimate for task in tasks}
+
+    def left(order: Sequence[Task], rep: int) -> float:
+        return sum(last[t.key] for t in order if rep >= skipped[t.key])
+
+    progress = Progress(sum(left(tasks, rep) for rep in range(reps)), desc)
     try:
         for rep in range(reps):
             order = list(tasks)
             rng.shuffle(order)
             for i, task in enumerate(order):
+                if rep < skipped[task.key]:
+                    continue
                 label = f"rep {rep + 1}/{reps}, {task.label}"
                 progress.step(label)
                 t0 = time.perf_counter()
@@ -116,8 +134,10 @@ def interleave(tasks: Sequence[Task], reps: int, seed: int, desc: str) -> dict[H
                 wall = time.perf_counter() - t0
                 if value is not None:
                     times[task.key].append(value)
+                if on_result is not None:
+                    on_result(task.key, rep, value)
                 last[task.key] = wall
-                remaining = sum(last[t.key] for t in order[i + 1 :]) + (reps - rep - 1) * sum(last.values())
+                remaining = left(order[i + 1 :], rep) + sum(left(tasks, r) for r in range(rep + 1, reps))
                 progress.advance(wall, remaining, label)
     finally:
         progress.close()

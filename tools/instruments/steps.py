@@ -1,8 +1,8 @@
 """The build and development steps that the instruments time, on fresh rendered copies of a template.
 
 - `fresh`: render a template (optionally with N compiled modules: copies of
-  the core's `_core.pyx` named `_core_1.pyx` ... `_core_<N-1>.pyx`, each of
-  which cimports `_kernels` as `_core` does);
+  the core's `_core.pyx` named `_core_1.pyx` ... `_core_<N-2>.pyx` on two
+  levels, see `module_graph`);
 - `wheel`: a clean wheel build, by default the user's path (`uv build
   --wheel`, isolated), of a fresh copy; `variant_wheel`: that, of a variant;
 - `editable_install`, `edit`, `probe`, `time_import`: the development loop;
@@ -33,10 +33,62 @@ def module_names(count: int) -> list[str]:
     return ["_core", "_kernels", *(f"_core_{i}" for i in range(1, count - 1))]
 
 
+def module_graph(count: int) -> dict[str, str]:
+    """What each compiled module cimports, for a package of `count` modules: two levels around `_kernels`.
+
+    `_core` and every odd copy (`_core_1`, `_core_3`, ...) cimport `_kernels`
+    (the star); each odd copy also has a .pxd that declares a cdef function
+    of its own and passes on what it cimports from `_kernels`, and the even
+    copy after it (`_core_2` after `_core_1`, ...) cimports from that .pxd
+    only: `_core_2` -> `_core_1` -> `_kernels`, so an edit of `_kernels.pxd`
+    reaches it only through a dependency of a dependency.
+    """
+    graph = {"_kernels": ""}
+    for name in module_names(count):
+        if name == "_kernels":
+            continue
+        index = int(name.rpartition("_")[2]) if name != "_core" else 0
+        graph[name] = f"_core_{index - 1}" if index and index % 2 == 0 else "_kernels"
+    return graph
+
+
 # What `stamps` adds so that an edit of _kernels.pxd can be seen from Python:
 # a constant in the .pxd, which every module that cimports it exposes.
 PXD_STAMP = "\ncdef enum:\n    PXD_STAMP = 0\n"
-EXPOSE_STAMP = "\nfrom ._kernels cimport PXD_STAMP\n_PXD_EDITED = PXD_STAMP\n"
+EXPOSE_STAMP = "\nfrom .{source} cimport PXD_STAMP\n_PXD_EDITED = PXD_STAMP\n"
+# The first level's own function, declared in its .pxd (the second level calls it), and its definition.
+LEVEL_DECLARATION = "\ncdef double level_sum(long long start, long long num) noexcept nogil\n"
+LEVEL_DEFINITION = """
+cdef double level_sum(long long start, long long num) noexcept nogil:
+    return block_sum(start, num)
+"""
+LEVEL_USE = """
+def _level_sum(long long start, long long num):
+    return level_sum(start, num)
+"""
+KERNELS_CIMPORT = re.compile(r"^from \._kernels cimport (.+)$", re.MULTILINE)
+
+
+def _two_levels(package: Path, graph: dict[str, str], stamps: bool) -> None:
+    """Give each first-level copy its .pxd and point each second-level copy's cimport at it (see module_graph)."""
+    core = (package / "_core.pyx").read_text(encoding="utf-8")
+    found = KERNELS_CIMPORT.search(core)
+    if found is None:
+        msg = "_core.pyx has no `from ._kernels cimport ...` line to build the second level from"
+        raise ValueError(msg)
+    names = found.group(1)
+    hubs = {source for source in graph.values() if source.startswith("_core_")}
+    for hub in sorted(hubs):
+        # The .pxd passes on what it cimports: the second level reaches _kernels through it.
+        again = ", PXD_STAMP" if stamps else ""
+        pxd = f"from ._kernels cimport {names}{again}\n{LEVEL_DECLARATION}"
+        (package / f"{hub}.pxd").write_text(pxd, encoding="utf-8")
+        with (package / f"{hub}.pyx").open("a", encoding="utf-8") as pyx:
+            pyx.write(LEVEL_DEFINITION)
+    for module, source in graph.items():
+        if source in hubs:
+            text = KERNELS_CIMPORT.sub(f"from .{source} cimport {names}, level_sum", core, count=1)
+            (package / f"{module}.pyx").write_text(text + LEVEL_USE, encoding="utf-8")
 
 
 def fresh(
@@ -44,15 +96,18 @@ def fresh(
 ) -> Path:
     """A clean rendered copy of `backend`'s template in a new folder under `work`, with `modules` compiled modules.
 
-    The copies of _core.pyx cimport _kernels as _core does. With `stamps`,
-    every module exposes a constant of _kernels.pxd, for `edit_pxd`.
+    The copies of _core.pyx cimport _kernels on two levels (module_graph).
+    With `stamps`, every module exposes a constant of _kernels.pxd, for
+    `edit_pxd`, the second level through its first-level .pxd.
     """
     name = name or f"{PLACEHOLDER}_{backend}"
     dest = render(backend, Path(tempfile.mkdtemp(dir=work, prefix=f"{backend}-")), name, git=False)
     extra = module_names(modules)[2:]
+    graph = module_graph(modules)
     package = dest / "src" / name
     for module in extra:
         shutil.copy2(package / "_core.pyx", package / f"{module}.pyx")
+    _two_levels(package, graph, stamps)
     add_modules(dest, backend, extra)
     if stamps:
         with (package / "_kernels.pxd").open("a", encoding="utf-8") as pxd:
@@ -61,7 +116,7 @@ def fresh(
             pyx.write("\n_PXD_EDITED = PXD_STAMP\n")
         for module in ["_core", *extra]:
             with (package / f"{module}.pyx").open("a", encoding="utf-8") as pyx:
-                pyx.write(EXPOSE_STAMP)
+                pyx.write(EXPOSE_STAMP.format(source=graph[module]))
     if git:  # meson-python builds its sdist from what git tracks
         commit(dest, f"Start {name} from the {backend} template")
     return dest

@@ -1,35 +1,222 @@
-"""scale's analysis: marginal costs, parallel efficiency, where the order changes, where fitted lines cross."""
+"""scale without a build: the module graph, fits and predictions, efficiency, resuming, and the report's shape."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-from tools.instruments import scale
+from tools.instruments.measure import Task, interleave
+from tools.instruments.scale import analysis, record, report
+from tools.instruments.scale.cli import options
+from tools.instruments.steps import module_graph, module_names
+
+
+def test_module_graph_has_two_levels():
+    graph = module_graph(6)
+    assert set(graph) == set(module_names(6))
+    assert graph["_core"] == graph["_core_1"] == graph["_core_3"] == "_kernels"
+    assert (graph["_core_2"], graph["_core_4"]) == ("_core_1", "_core_3")
+    assert module_graph(2) == {"_kernels": "", "_core": "_kernels"}
+    # Every module reaches _kernels, so every one must see an edit of _kernels.pxd.
+    for module in graph:
+        at, hops = module, 0
+        while at != "_kernels":
+            at, hops = graph[at], hops + 1
+        assert hops <= 2
 
 
 def test_per_module_is_the_marginal_cost():
-    assert scale.per_module({2: 10.0, 4: 14.0, 8: 22.0}) == {4: 2.0, 8: 2.0}
+    assert analysis.per_module({2: 10.0, 4: 14.0, 8: 22.0}) == {4: 2.0, 8: 2.0}
 
 
-def test_efficiency_against_the_one_job_build():
-    # Parallel: 5 + 1 s per module; one job: 5 + 2 s per module; 2 cores: marginal 2 / (2 x 1) = 100 %.
-    wheel = {"meson": {2: 7.0, 8: 13.0}, "meson_j1": {2: 9.0, 8: 21.0}}
-    (row,) = scale.efficiency(wheel, cores=2)
-    assert row["variant"] == "meson"
-    assert row["serial"] == "meson_j1"
-    assert row["marginal"] == pytest.approx(1.0)
-    assert row["whole_build"] == pytest.approx(21.0 / (2 * 13.0))
+def test_fit_uses_every_repetition():
+    # t = 5 + 2N exactly at N = 2, 8, 32 (three repetitions each, noise symmetric about the line).
+    series = {n: [5 + 2 * n - 0.5, 5 + 2 * n, 5 + 2 * n + 0.5] for n in (2, 8, 32)}
+    fit = analysis.fit_line(series)
+    assert fit["a"] == pytest.approx(5.0)
+    assert fit["b"] == pytest.approx(2.0)
+    assert fit["points"] == 9
+    assert fit["b_se"] > 0
+    assert analysis.fit_line({8: [1.0, 2.0]}) is None
+
+
+def test_prediction_of_a_straight_line_is_trusted():
+    series = {n: [5 + 2 * n - 0.1, 5 + 2 * n + 0.1, 5 + 2 * n] for n in (2, 8, 32, 64)}
+    p = analysis.predict(series, 200)
+    assert p["value"] == pytest.approx(405.0, rel=1e-3)
+    assert p["from_last_segment"] == pytest.approx(405.0, rel=1e-3)
+    assert p["low"] <= p["value"] <= p["high"]
+    assert p["beyond"] == pytest.approx(200 / 64)
+    assert p["trust"].startswith("good to")
+
+
+def test_prediction_of_a_curve_says_so():
+    # The cost per module doubles at the large end: the last segment's slope predicts far more than the fit.
+    series = {2: [10.0, 10.2, 9.8], 8: [22.0, 22.1, 21.9], 32: [70.0, 70.5, 69.5], 64: [198.0, 199.0, 197.0]}
+    p = analysis.predict(series, 200)
+    assert p["from_last_segment"] > p["value"]
+    assert p["high"] == pytest.approx(p["from_last_segment"]) or p["high"] > p["from_last_segment"]
+    assert "changed by" in p["trust"]
+    assert not p["trust"].startswith("good to")
+
+
+def test_efficiency_with_ranges_and_ties():
+    wheel = {
+        "meson": {2: [7.0, 7.2, 6.9], 32: [37.0, 38.0, 36.0]},
+        "meson_j1": {2: [9.0, 9.1, 8.9], 32: [69.0, 70.0, 68.0]},
+    }
+    rows = analysis.efficiency(wheel, {"meson": "meson_j1"}, cores=2)
+    at2, at32, marginal = rows
+    assert (at2["n"], at32["n"], marginal["n"]) == (2, 32, [2, 32])
+    assert at32["whole_build"] == pytest.approx(69.0 / (2 * 37.0))
+    assert at32["whole_build_range"] == pytest.approx([68.0 / 76.0, 70.0 / 72.0])
+    assert at32["tie"] is False
+    # One job: 2 s per module; all cores: 1 s per module; 2 cores: 100 %.
+    assert marginal["marginal"] == pytest.approx(1.0)
+    one_rep = analysis.efficiency({"a": {2: [1.0]}, "a_j1": {2: [1.5]}}, {"a": "a_j1"}, cores=2)
+    assert one_rep[0]["tie"] is None
 
 
 def test_ranking_changes_name_where_the_order_flips():
     table = {"a": {2: 1.0, 4: 3.0, 8: 9.0}, "b": {2: 2.0, 4: 2.5, 8: 3.0}}
-    (change,) = scale.ranking_changes(table, ["a", "b"])
+    (change,) = analysis.ranking_changes(table, ["a", "b"])
     assert (change["from"], change["to"], change["before"], change["after"]) == (2, 4, ["a", "b"], ["b", "a"])
-    assert scale.ranking_changes({"a": {2: 1.0, 4: 2.0}, "b": {2: 3.0, 4: 4.0}}, ["a", "b"]) == []
+    assert analysis.ranking_changes({"a": {2: 1.0, 4: 2.0}, "b": {2: 3.0, 4: 4.0}}, ["a", "b"]) == []
 
 
 def test_crossings_of_fitted_lines():
     # a = 1 + 2N, b = 5 + N: they cross at N = 4.
-    table = {"a": {2: 5.0, 8: 17.0}, "b": {2: 7.0, 8: 13.0}}
-    (cross,) = scale.crossings(table, ["a", "b"])
+    table = {"a": {2: [5.0], 8: [17.0]}, "b": {2: [7.0], 8: [13.0]}}
+    (cross,) = analysis.crossings(table, ["a", "b"])
     assert cross["n"] == pytest.approx(4.0)
+
+
+def test_interleave_resumes_and_saves_each_point(tmp_path: Path):
+    ran: list[str] = []
+
+    def task(name: str, seconds: float) -> Task:
+        return Task(("wheel", name, 2), name, lambda: ran.append(name) or seconds, 1.0)
+
+    header = {"options": {}}
+    rec = record.Record(tmp_path / "scale.json", header)
+    tasks = [task("a", 1.0), task("b", 2.0)]
+    # A first run cut after one repetition: its points are on disk.
+    interleave(tasks, 1, 0, "test", on_result=rec.add)
+    on_disk = json.loads((tmp_path / "scale.json").read_text())
+    assert len(on_disk["points"]) == 2
+    ran.clear()
+    resumed = record.Record.resume(tmp_path / "scale.json", tmp_path / "again.json", {"options": {}})
+    times = interleave(tasks, 3, 0, "test", done=resumed.done(), on_result=resumed.add)
+    assert sorted(ran) == ["a", "a", "b", "b"]  # the first repetition was not run again
+    assert times[("wheel", "a", 2)] == [1.0, 1.0, 1.0]
+    assert resumed.header["resumed_from"]["points"] == 2
+    assert {p["rep"] for p in resumed.points if p["task"][1] == "a"} == {0, 1, 2}
+    # A complete run resumed with the same options runs nothing.
+    ran.clear()
+    interleave(tasks, 3, 0, "test", done=resumed.done())
+    assert ran == []
+
+
+def test_collect_keeps_medians_every_time_and_the_build_details():
+    phases = {"wall": {"compile": 3.0}, "work": {"compile": 5.5}, "jobs_max": 2, "events": 9, "flags": {}}
+    points = [
+        {"task": ["wheel", "meson", 8], "rep": r, "seconds": s, "phases": phases, "peak_bytes": 1e8, "disk_bytes": 2e7}
+        for r, s in enumerate([10.0, 12.0, 11.0])
+    ]
+    points += [{"task": ["edit pxd", "meson", 8], "rep": 0, "seconds": 4.0, "seen": True}]
+    points += [{"task": ["wheel", "meson", 64], "rep": 0, "seconds": 99.0}]  # not in this run's plan
+    data = record.collect(points, {("wheel", "meson", 8), ("edit pxd", "meson", 8)})
+    assert data["wheel"]["meson"] == {8: 11.0}  # summary reads the medians here
+    assert data["times"]["wheel"]["meson"][8] == [10.0, 12.0, 11.0]
+    assert data["edit seen"]["pxd"]["meson"] == {8: True}
+    assert len(data["builds"]["meson"][8]) == 3
+    summary = analysis.build_summary({"meson": {8: data["builds"]["meson"][8], 32: data["builds"]["meson"][8]}}, 200)
+    assert summary["meson"]["jobs_max"] == {8: 2, 32: 2}
+    assert summary["meson"]["peak_bytes"][8]["median"] == 1e8
+
+
+def test_options_defaults_and_edit_max():
+    args = options([])
+    assert (args.modules, args.reps, args.one_job_modules) == ([2, 8, 32, 64], 3, [2, 32])
+    assert args.edit_modules == [2, 8, 32, 64]
+    args = options(["--edit-max", "32", "--one-job-at", "none"])
+    assert (args.edit_modules, args.one_job_modules) == ([2, 8, 32], [])
+    quick = options(["--quick"])
+    assert (quick.modules, quick.reps) == ([2, 4], 1)
+    with pytest.raises(SystemExit):
+        options(["--one-job-at", "5"])
+
+
+def fake_report(edit_max: int) -> dict:
+    """A small report as cli.main makes it, from made-up points (stub phases), for the Markdown."""
+    points = []
+    for label, per in (("setuptools", 1.0), ("meson", 2.0), ("cmake", 1.5), ("meson_j1", 3.5)):
+        for n in (2, 8, 32):
+            for rep in range(3):
+                phases = {
+                    "wall": {"configure": 2.0, "cython": 0.2 * n, "compile": per * n / 2, "link": 0.1 * n},
+                    "work": {"configure": 2.0, "cython": 0.2 * n, "compile": per * n, "link": 0.1 * n},
+                    "jobs_max": 2,
+                    "events": 4 * n,
+                    "flags": {},
+                }
+                extra = {
+                    "phases": phases,
+                    "peak_bytes": 5e7 * n,
+                    "disk_bytes": 1e6 * n,
+                    "libs": {"_core": ["libgomp.so.1"]},
+                }
+                points.append({"task": ["wheel", label, n], "rep": rep, "seconds": 5 + per * n + rep * 0.1, **extra})
+    for b in ("setuptools", "meson", "cmake"):
+        for n in (2, 8, 32):
+            if n > edit_max:
+                continue
+            for kind in ("edit", "edit pxd", "import"):
+                for rep in range(3):
+                    points.append({"task": [kind, b, n], "rep": rep, "seconds": 1 + 0.1 * n + rep, "seen": True})
+            points.append({"task": ["editable install", b, n], "rep": 0, "seconds": 3.0 * n})
+    data = record.collect(points)
+    pairs = {"setuptools": "setuptools_j1", "meson": "meson_j1", "cmake": "cmake_j1"}
+    machine = {"cpu": "test", "cores": 2, "python": "3.x", "load_average": [0, 0, 0], "load_average_after": [0, 0, 0]}
+    edit_modules = [n for n in (2, 8, 32) if n <= edit_max]
+    return {
+        "date": "today",
+        "command": "nox -s scale",
+        "options": {
+            "modules": [2, 8, 32],
+            "edit_modules": edit_modules,
+            "edit_max": edit_max,
+            "one_job_modules": [2, 32],
+            "reps": 3,
+            "predict": 200,
+        },
+        "machine": machine,
+        "tools": {"gcc": "12"},
+        "duration_s": 60.0,
+        "data": data,
+        "derived": analysis.analyse(data, pairs, ["setuptools", "meson", "cmake"], 2, 200),
+    }
+
+
+def test_markdown_has_the_phases_the_prediction_and_where_the_edit_loops_stopped():
+    md = report.markdown(fake_report(edit_max=8))
+    assert "measured up to N = 8 (`--edit-max 8`), not at 32" in md
+    assert "N=200, predicted" in md
+    assert "| compile |" in md
+    assert "most jobs at once: N=2 2" in md
+    assert "meson_j1" in md
+    assert "`_core_2` -> `_core_1` -> `_kernels`" in md
+    full = report.markdown(fake_report(edit_max=32))
+    assert "The edit loops were measured at every N." in full
+
+
+def test_charts(tmp_path: Path):
+    pytest.importorskip("matplotlib")  # scale's group has it, the tools' tests need not
+    from tools.instruments.scale.chart import chart, phases_chart
+
+    rep = fake_report(edit_max=32)
+    chart(rep, tmp_path / "scale.png")
+    assert phases_chart(rep, tmp_path / "scale-phases.png")
+    assert (tmp_path / "scale-phases.png").stat().st_size > 0

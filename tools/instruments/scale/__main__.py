@@ -1,0 +1,3 @@
+from tools.instruments.scale.cli import main
+
+main()

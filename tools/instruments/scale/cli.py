@@ -1,0 +1,153 @@
+"""scale's options and its run: the plan, the record written after each point, the report and charts at the end."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from tools.inspect.host import machine
+from tools.instruments import steps
+from tools.instruments.measure import command_line, report, workdir
+from tools.instruments.measure import parser as instrument_parser
+from tools.instruments.scale import __doc__ as DOC
+from tools.instruments.scale import setups
+from tools.instruments.scale.analysis import analyse
+from tools.instruments.scale.chart import chart, phases_chart
+from tools.instruments.scale.record import Record, collect
+from tools.instruments.scale.report import markdown
+from tools.registry.backends import NAMES
+
+DEFAULT_MODULES = "2,8,32,64"
+QUICK_MODULES = "2,4"  # 4: the smallest N with a second-level module
+
+HELP = """\
+A run of the defaults takes hours on 2 cores: it writes reports/scale.json after every point, so run it
+where a lost terminal does not stop it (nohup, tmux), and if it stops anyway, run it again with the same
+options and --resume reports/scale.json: the (task, repetition) pairs already measured keep their times.
+--dry-run prints the plan and a first guess of its time.
+
+setuptools' parallel build: distutils' build_ext has --parallel/-j, which runs build_extension in a thread pool.
+With Cython installed build_extension is Cython's and cythonizes inside it, so Cython's compiler would run in
+several threads at once, which its maintainers say it does not account for (cython/cython#7997). The template's
+setup.py therefore cythonizes every module first, in processes, then compiles the C in threads, one job per core
+by default; `[tool.distutils.build_ext] parallel = N` in pyproject.toml (experimental in setuptools) sets another.
+"""
+
+
+def counts(text: str) -> list[int]:
+    return sorted({int(x) for x in text.split(",") if x.strip()})
+
+
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = instrument_parser("scale", DOC, "scale")
+    parser.epilog, parser.formatter_class = HELP, argparse.RawDescriptionHelpFormatter
+    parser.add_argument(
+        "--modules", default=DEFAULT_MODULES, help=f"numbers of compiled modules, 2 or more (default {DEFAULT_MODULES})"
+    )
+    parser.add_argument("--quick", action="store_true", help=f"smoke run (CI): N = {QUICK_MODULES}, one repetition")
+    parser.add_argument(
+        "--edit-max", type=int, help="measure the edit loops and the import up to this N only (default: every N)"
+    )
+    parser.add_argument(
+        "--one-job-at",
+        help="N at which to build with one compile job too, or 'none' (default: the smallest and second-largest N)",
+    )
+    parser.add_argument("--predict", type=int, default=200, help="the N to predict from the fits (default 200)")
+    parser.add_argument(
+        "--resume", type=Path, help="an earlier run's scale.json: skip what it measured, keep its times"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="print the plan and a guess of its time, then stop")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.modules, args.reps = QUICK_MODULES, 1
+    try:
+        args.modules = counts(args.modules)
+        if args.one_job_at is None:
+            args.one_job_modules = sorted({args.modules[0], args.modules[max(len(args.modules) - 2, 0)]})
+        else:
+            args.one_job_modules = [] if args.one_job_at == "none" else counts(args.one_job_at)
+    except (ValueError, IndexError):
+        parser.error("--modules and --one-job-at take whole numbers separated by commas, e.g. 2,8,32")
+    if not args.modules or args.modules[0] < 2 or args.reps < 1:
+        parser.error("--modules must be 2 or more (the core has two modules) and --reps at least 1")
+    if not set(args.one_job_modules) <= set(args.modules):
+        parser.error("--one-job-at must name N that --modules has")
+    args.edit_max = args.edit_max if args.edit_max is not None else args.modules[-1]
+    args.edit_modules = [n for n in args.modules if n <= args.edit_max]
+    return args
+
+
+def guess(args: argparse.Namespace) -> float:
+    """A first guess of the run's seconds (the registry's build times, a few seconds per module)."""
+    keys = setups.plan(args.modules, args.edit_modules, args.one_job_modules)
+    total = 0.0
+    for kind, name, n in keys:
+        backend, jobs = name.split("_j")[0], 1 if name.endswith("_j1") else None
+        build = setups.guess_build(backend, n, jobs)
+        total += {"wheel": build, "edit": build if backend == "setuptools" else 4.0, "import": 1.0}.get(kind, build)
+    setup_and_install = sum(setups.guess_build(b, n) + 20 for b in NAMES for n in args.edit_modules)
+    return total * args.reps + setup_and_install
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = options(argv)
+    cores = os.cpu_count() or 1
+    if args.dry_run:
+        plan = setups.plan(args.modules, args.edit_modules, args.one_job_modules)
+        print(
+            f"{len(plan)} tasks, {args.reps} repetitions; edit loops at N = {args.edit_modules}; "
+            f"one-job builds at N = {args.one_job_modules}; first guess {guess(args) / 60:.0f} min"
+        )
+        return
+    path = args.out / "scale.json"
+    header = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "command": command_line("scale", sys.argv[1:] if argv is None else argv),
+        "options": {
+            "modules": args.modules,
+            "edit_modules": args.edit_modules,
+            "edit_max": args.edit_max,
+            "one_job_modules": args.one_job_modules,
+            "reps": args.reps,
+            "seed": args.seed,
+            "predict": args.predict,
+        },
+        "complete": False,
+    }
+    record = Record.resume(args.resume, path, header) if args.resume else Record(path, header)
+
+    def measured(args: argparse.Namespace) -> dict:
+        info = machine(cores)
+        record.header.update(machine=info, tools=steps.tool_versions(sys.executable))
+        record.save()
+        t0 = time.perf_counter()
+        try:
+            with workdir("scale-") as work:
+                setups.measure(args, record, work)
+        except BaseException:
+            print(
+                f"stopped; what was measured is in {path}: the same command with --resume {path} goes on",
+                file=sys.stderr,
+            )
+            raise
+        info["load_average_after"] = machine(cores)["load_average"]
+        wanted = set(setups.plan(args.modules, args.edit_modules, args.one_job_modules))
+        wanted |= {("editable install", b, n) for b in NAMES for n in args.edit_modules}
+        data = collect(record.points, wanted)
+        pairs = {v.label: setups.SERIAL[v.label] for v in setups.PARALLEL}
+        return {
+            **record.header,
+            "complete": True,
+            "duration_s": time.perf_counter() - t0,
+            "data": data,
+            "derived": analyse(data, pairs, list(NAMES), cores, args.predict),
+            "points": record.points,
+        }
+
+    data, json_path = report("scale", measured, markdown, args)
+    chart(data, args.out / "scale.png")
+    drawn = phases_chart(data, args.out / "scale-phases.png")
+    print(f"wrote {json_path}, scale.md, scale.png" + (", scale-phases.png" if drawn else ""))

@@ -1,0 +1,219 @@
+"""What scale times: the development setups (editable installs) and the clean wheel builds, as interleave's tasks.
+
+Each clean build keeps its build folder until it is measured (meson-python
+and scikit-build-core get `-Cbuild-dir`, setuptools builds in the project's
+own build/), and records its phases, its peak memory and that folder's size.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.inspect.dists import extension_libs
+from tools.instruments import steps
+from tools.instruments.measure import Task, interleave
+from tools.instruments.scale.record import Record
+from tools.make.build import run, uv
+from tools.make.render import modules as listed_modules
+from tools.registry.backends import BACKENDS, NAMES
+from tools.registry.variants import Variant
+
+try:
+    from tools.inspect import phases
+except ImportError:  # written alongside this; without it the builds are timed but not taken apart
+    phases = None  # type: ignore[assignment]
+
+# The builds timed: each template as it is, and with one compile job for its parallel efficiency.
+PARALLEL = [Variant(b) for b in NAMES]
+ONE_JOB = [Variant(b, jobs=1) for b in NAMES]
+SERIAL = {v.label: Variant(v.backend, jobs=1).label for v in PARALLEL}
+# First guesses of the seconds a module adds, for the estimate of the time left only.
+GUESS_PER_MODULE = 4.4  # CPU seconds: about 2.2 s of wall per module on 2 cores (2026-11-30, one job)
+GUESS_EDIT = 4.0
+
+
+def package_name(backend: str, n: int) -> str:
+    return f"scale_{backend}_n{n}"
+
+
+def build_requires(project: Path) -> list[str]:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["build-system"]["requires"]
+
+
+def guess_build(backend: str, n: int, jobs: int | None = None) -> float:
+    cores = 1 if jobs == 1 else (os.cpu_count() or 1)
+    return BACKENDS[backend].seconds + GUESS_PER_MODULE * n / min(cores, n)
+
+
+@dataclass
+class DevSetup:
+    """An editable install of one backend with n modules, in a virtual environment of its own."""
+
+    backend: str
+    n: int
+    project: Path
+    python: str
+    name: str
+    record: Record
+    stamp: int = 0
+    installed: bool = False
+    seen: dict[str, list[bool]] = field(default_factory=lambda: {"pyx": [], "pxd": []})
+
+    def install(self) -> float:
+        seconds = steps.editable_install(self.python, self.backend, self.project)
+        self.installed = True
+        return seconds
+
+    def _reinstall(self) -> float:
+        """setuptools compiles at install time only: its README says to install again after an edit."""
+        return 0.0 if BACKENDS[self.backend].rebuilds_on_import else self.install()
+
+    def edit_until_seen(self) -> float:
+        """Edit _core.pyx; seconds until a fresh import sees the edit."""
+        self.stamp += 1
+        steps.edit(self.project, self.name, "_core", self.stamp)
+        reinstall = self._reinstall()
+        seconds, seen = steps.probe(self.python, self.name, ["_core"], self.stamp)
+        self.record.note(("edit", self.backend, self.n), seen=seen)
+        return reinstall + seconds
+
+    def edit_pxd_until_seen(self) -> float:
+        """Edit _kernels.pxd; seconds until a fresh import sees the edit in every module, second level included."""
+        self.stamp += 1
+        steps.edit_pxd(self.project, self.name, self.stamp)
+        reinstall = self._reinstall()
+        modules = listed_modules(self.project, self.backend)
+        seconds, seen = steps.probe(self.python, self.name, modules, self.stamp, "pxd")
+        self.record.note(("edit pxd", self.backend, self.n), seen=seen)
+        return reinstall + seconds
+
+    def import_unchanged(self) -> float:
+        return steps.time_import(self.python, self.name, repeats=3)
+
+
+def dev_setup(backend: str, n: int, work: Path, record: Record) -> DevSetup:
+    """Render the project and make its virtual environment (uv, with pip) holding the build requirements."""
+    name = package_name(backend, n)
+    project = steps.fresh(backend, work, name, modules=n, stamps=True)
+    venv = project.parent / f"venv-{backend}-{n}"
+    run([uv(), "venv", "--quiet", "--seed", "--python", sys.executable, str(venv)])
+    python = str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
+    requires = [*build_requires(project), *BACKENDS[backend].dev_tools]
+    run([uv(), "pip", "install", "--quiet", "--python", python, *requires])
+    return DevSetup(backend, n, project, python, name, record)
+
+
+def merge_env(base: dict[str, str], more: dict[str, str]) -> dict[str, str]:
+    """Both environments; where both set a *FLAGS or *ARGS variable, both values, space-separated."""
+    out = dict(base)
+    for k, v in more.items():
+        joins = k.endswith(("FLAGS", "ARGS")) and out.get(k) not in (None, "", v)
+        out[k] = f"{out[k]} {v}" if joins else v
+    return out
+
+
+def kept_build_dir(backend: str, project: Path, args: list[str]) -> tuple[list[str], Path]:
+    """Arguments that keep the build folder where it can be measured, and that folder."""
+    for arg in args:  # the phases' own arguments may name it already
+        if arg.startswith("-Cbuild-dir="):
+            return [], Path(arg.split("=", 1)[1])
+    if backend == "setuptools":  # bdist_wheel's build_base: build/ in the project
+        return [], project / "build"
+    folder = project / "build-kept"
+    return [a.format(build_dir=folder) for a in BACKENDS[backend].inspect_args if "{build_dir}" in a], folder
+
+
+def wheel_task(v: Variant, n: int, work: Path, record: Record) -> Task:
+    """A clean isolated wheel build of `v` with n modules: seconds; phases, peak memory, build folder, libraries."""
+    key = ("wheel", v.label, n)
+
+    def build() -> float:
+        project = steps.fresh(v.backend, work, package_name(v.backend, n), modules=n)
+        logdir = project.parent / f"{project.name}-phases"
+        try:
+            out = project / "wheel-out"
+            args, env = v.settings()
+            if phases is not None:
+                p_args, p_env = phases.instrument(v.backend, logdir)
+                args, env = [*args, *p_args], merge_env(env, p_env)
+            keep, folder = kept_build_dir(v.backend, project, args)
+            args = [*args, *keep]
+            start = time.time()
+            if phases is not None:
+                with phases.PeakMemory() as peak:
+                    seconds = steps.wheel(sys.executable, project, out, args=args, env=env)
+                details = {
+                    "phases": phases.read(logdir, steps.module_names(n), start, time.time()),
+                    "peak_bytes": peak.peak_bytes,
+                    "disk_bytes": phases.disk_usage(folder) if folder.exists() else None,
+                }
+            else:
+                seconds = steps.wheel(sys.executable, project, out, args=args, env=env)
+                details = {"phases": None, "peak_bytes": None, "disk_bytes": None}
+            details["libs"] = extension_libs(next(out.glob("*.whl")))
+            record.note(key, **details)
+            return seconds
+        finally:
+            shutil.rmtree(project, ignore_errors=True)
+            shutil.rmtree(logdir, ignore_errors=True)
+
+    return Task(key, f"{v.label} wheel, N={n}", build, guess_build(v.backend, n, v.jobs))
+
+
+def dev_tasks(s: DevSetup) -> list[Task]:
+    b, n, cores = s.backend, s.n, os.cpu_count() or 1
+    rebuild_all = guess_build(b, n) - BACKENDS[b].seconds + GUESS_EDIT
+    pyx = GUESS_EDIT if BACKENDS[b].rebuilds_on_import else guess_build(b, n)
+    return [
+        Task(("edit", b, n), f"{b} edit one .pyx, N={n}", s.edit_until_seen, pyx),
+        Task(("edit pxd", b, n), f"{b} edit the .pxd, N={n}", s.edit_pxd_until_seen, rebuild_all * 2 / cores),
+        Task(("import", b, n), f"{b} import, N={n}", s.import_unchanged, 1.0),
+    ]
+
+
+def plan(counts: list[int], edit_counts: list[int], one_job_counts: list[int]) -> list[tuple[str, str, int]]:
+    """Every task key of a run: wheels at every N, one-job wheels at some, the edit loops up to --edit-max."""
+    keys = [("wheel", v.label, n) for v in PARALLEL for n in counts]
+    keys += [("wheel", v.label, n) for v in ONE_JOB for n in one_job_counts]
+    keys += [(kind, b, n) for b in NAMES for n in edit_counts for kind in ("edit", "edit pxd", "import")]
+    return keys
+
+
+def measure(args, record: Record, work: Path) -> None:
+    """Make the setups that still have work, then run every pending (task, repetition), interleaved."""
+    done = record.done()
+    wanted = set(plan(args.modules, args.edit_modules, args.one_job_modules))
+
+    def pending(key: tuple) -> bool:
+        return key in wanted and len(done.get(key, [])) < args.reps
+
+    needed = [
+        (b, n)
+        for b in NAMES
+        for n in args.edit_modules
+        if any(pending((k, b, n)) for k in ("edit", "edit pxd", "import"))
+    ]
+    if needed:
+        print(f"preparing {len(needed)} development setups (virtual environments)", flush=True)
+    setups = {(b, n): dev_setup(b, n, work, record) for b, n in needed}
+    install_tasks = [
+        Task(("editable install", b, n), f"{b} editable install, N={n}", s.install, guess_build(b, n))
+        for (b, n), s in setups.items()
+    ]
+    if install_tasks:
+        interleave(install_tasks, 1, args.seed, "editable installs", on_result=lambda k, _r, s: record.keep_first(k, s))
+    tasks = [wheel_task(v, n, work, record) for v in PARALLEL for n in args.modules]
+    tasks += [wheel_task(v, n, work, record) for v in ONE_JOB for n in args.one_job_modules]
+    for s in setups.values():
+        tasks += dev_tasks(s)
+    tasks = [t for t in tasks if t.key in wanted]
+    interleave(tasks, args.reps, args.seed, "scale", done=done, on_result=record.add)
