@@ -1,4 +1,4 @@
-"""Read compiled code: the libraries an ELF file asks the loader for (DT_NEEDED), its machine, its square roots.
+"""Read compiled code: the libraries an ELF file asks the loader for (DT_NEEDED), its machine, its debug info, its square roots.
 
 One place for the instruments and the checks. Needs pyelftools (and objdump
 for the instructions); a file that is not ELF (a macOS .so, a Windows .pyd)
@@ -40,6 +40,24 @@ def machine(data: bytes) -> str | None:
     from elftools.elf.elffile import ELFFile
 
     return ELFFile(io.BytesIO(data))["e_machine"]
+
+
+def debug_info(path: Path) -> dict[str, int | bool] | None:
+    """Bytes of the file's DWARF sections (.debug_*) and whether it keeps a symbol table (.symtab); None if not ELF.
+
+    What makes one wheel four times another's: -g writes the first, and only
+    a strip on install (scikit-build-core's default) drops both.
+    """
+    data = Path(path).read_bytes()
+    if data[:4] != ELF_MAGIC:
+        return None
+    from elftools.elf.elffile import ELFFile
+
+    sections = {s.name: s["sh_size"] for s in ELFFile(io.BytesIO(data)).iter_sections()}
+    return {
+        "debug_bytes": sum(size for name, size in sections.items() if name.startswith(".debug_")),
+        "symtab": ".symtab" in sections,
+    }
 
 
 # Square-root instructions: x86's packed and scalar ones (xmm: two lanes of

@@ -109,7 +109,8 @@ def probe(v: Variant, wheel: Path, work: Path, fork_timeout: float) -> dict:
 def measure(args: argparse.Namespace) -> dict:
     py = sys.executable
     # The abi3 builds need Python 3.12: nox -s compare_abi.
-    candidates = select(abi=VERSION_SPECIFIC, openmp="auto", target="host") + select(abi=VERSION_SPECIFIC, openmp="on")
+    plain = {"abi": VERSION_SPECIFIC, "flags": "default", "utility": "module"}  # the compiler the only difference
+    candidates = select(**plain, openmp="auto", target="host") + select(**plain, openmp="on")
     variants = [v for v in candidates if compiler_available(v)]
     for v in candidates:
         if v not in variants:

@@ -1,7 +1,11 @@
 """Timing and reporting shared by the instruments: one way to interleave, show progress, take options and write.
 
 - `interleave` runs every task once per repetition, in a new shuffled order
-  each time, and keeps each task's times (report their median);
+  each time, and keeps each task's times, every one of them;
+- `spread`, `tie`, `fmt_spread`, `mark_best` and `fmt_change`: how every
+  report shows a time, as its median with the min-max of the repetitions,
+  and calls two times a tie when their ranges overlap (one repetition has no
+  spread, and then nothing is called a tie or a difference);
 - a progress line with an estimate of the time left (tqdm): a live bar on a
   terminal, one plain line per finished task otherwise (CI logs);
 - `write_report` writes <stem>.json and <stem>.md side by side; `report`
@@ -41,6 +45,63 @@ def workdir(prefix: str) -> Iterator[Path]:
 def median(values: Sequence[float]) -> float | None:
     """The median, or None when nothing was measured."""
     return statistics.median(values) if values else None
+
+
+# What a report says where one repetition leaves no spread to judge a difference by.
+NO_SPREAD = "1 rep, no spread"
+# Between a range's ends: an en dash, as a hyphen would read as a minus sign.
+DASH = "\u2013"
+
+
+def spread(values: Sequence[float]) -> dict[str, float] | None:
+    """{"median", "min", "max", "n"} of the repetitions, as the JSON reports store it; None when nothing was measured."""
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def tie(a: Sequence[float], b: Sequence[float]) -> bool | None:
+    """Whether the min-max ranges of two sets of repetitions overlap; None when either has fewer than two.
+
+    None is neither a tie nor a difference: with one repetition the noise of
+    this machine is unknown, so reports print NO_SPREAD instead of a verdict.
+    Test it with `is True` / `is False`, never by truth value.
+    """
+    if len(a) < 2 or len(b) < 2:
+        return None
+    return min(a) <= max(b) and min(b) <= max(a)
+
+
+def fmt_spread(values: Sequence[float], spec: str = ".1f") -> str:
+    """'12.3 (11.9-13.0)', an en dash between the ends: the median and range of the repetitions; 'n/a' for none.
+
+    One repetition has no range: its value alone.
+    """
+    s = spread(values)
+    if s is None:
+        return "n/a"
+    if s["n"] == 1:
+        return format(s["median"], spec)
+    return f"{s['median']:{spec}} ({s['min']:{spec}}{DASH}{s['max']:{spec}})"
+
+
+def mark_best(columns: Sequence[Sequence[float]], spec: str = ".1f", *, higher_is_better: bool = False) -> list[str]:
+    """fmt_spread of each column, the best median in bold only when its range is clear of the runner-up's.
+
+    When the best ties with the runner-up, every column whose range overlaps
+    the best one's is marked "tie" instead: no ranking is printed on a tie.
+    With a single repetition anywhere, nothing is marked (see `tie`).
+    """
+    cells = [fmt_spread(c, spec) for c in columns]
+    measured = [i for i, c in enumerate(columns) if c]
+    if len(measured) < 2 or any(len(columns[i]) < 2 for i in measured):
+        return cells
+    sign = -1 if higher_is_better else 1
+    best, runner_up = sorted(measured, key=lambda i: sign * statistics.median(columns[i]))[:2]
+    if tie(columns[best], columns[runner_up]) is False:
+        cells[best] = f"**{cells[best]}**"
+        return cells
+    return [f"{cell} tie" if i in measured and tie(columns[i], columns[best]) else cell for i, cell in enumerate(cells)]
 
 
 @dataclass
@@ -144,8 +205,26 @@ def interleave(
     return times
 
 
-def parser(session: str, doc: str, stem: str, *, reps: int = 1) -> argparse.ArgumentParser:
-    """The options every instrument takes: --reps, --seed and --out (where <stem>.json and .md go)."""
+def fmt_change(before: Sequence[float], after: Sequence[float], spec: str = "+.1f", unit: str = " s") -> str:
+    """The change of the median from `before` to `after`, called a tie when their ranges overlap.
+
+    '+1.2 s' (a difference), 'tie (+0.3 s)', or '+0.3 s (1 rep, no spread)'.
+    """
+    if not before or not after:
+        return "n/a"
+    change = f"{statistics.median(after) - statistics.median(before):{spec}}{unit}"
+    verdict = tie(before, after)
+    if verdict is None:
+        return f"{change} ({NO_SPREAD})"
+    return f"tie ({change})" if verdict else change
+
+
+def parser(session: str, doc: str, stem: str, *, reps: int = 3) -> argparse.ArgumentParser:
+    """The options every instrument takes: --reps, --seed and --out (where <stem>.json and .md go).
+
+    Three repetitions by default: the least that shows a spread, and so tells
+    a difference from this machine's noise; --reps 1 is a smoke run.
+    """
     from tools.make.render import ROOT
 
     parser = argparse.ArgumentParser(prog=f"nox -s {session} --", description=doc.split("\n\n", maxsplit=1)[0])

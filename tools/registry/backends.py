@@ -47,9 +47,10 @@ CCACHE_TMP = {"CCACHE_BASEDIR": tempfile.gettempdir(), "CCACHE_NOHASHDIR": "1"}
 # scikit-build-core builds Release (-O3 -DNDEBUG), default visibility. The
 # target is meson-python's default, a release build without debug info: what
 # users download should be that, and it makes the meson column a control
-# (equal flags change nothing there). -fno-wrapv undoes the -fwrapv that
-# Python's CFLAGS give setuptools alone; the others never had it. "equal_g"
-# differs from "equal" by -g alone: the price of debug info, in every column.
+# (equal flags change nothing there). -g0 and -fno-wrapv undo Python's -g
+# and -fwrapv where distutils appends CFLAGS to them (setuptools 65 did;
+# 84 replaces them). "equal_g" differs from "equal" by -g alone: the price
+# of debug info, in every column.
 EQUAL_FLAGS: Mapping[str, str] = MappingProxyType(
     {
         "equal": "-O3 -g0 -fvisibility=hidden -fno-wrapv -DNDEBUG",
@@ -149,7 +150,7 @@ class Backend:
     coverage: Switch
     sanitize: Switch  # ASan and UBSan (SANITIZE_FLAGS) with gcc: see sanitizer()
     ccache: Switch  # every C compile through ccache
-    # Each EQUAL_FLAGS setting, placed where it wins over the backend's own -O, -g and visibility.
+    # Each EQUAL_FLAGS setting, given where it wins over the backend's own -O, -g and visibility.
     flags: Mapping[str, Switch]
     # An editable install that shows a .pyx edit on the next import, and whether it does so without a reinstall.
     editable_args: tuple[str, ...]
@@ -181,10 +182,11 @@ def _module_map(file: str, head: str, tail: str, quote: str) -> ModuleList:
 
 
 def build_flags(backend: str, flags: str) -> Switch:
-    """C flags placed after `backend`'s own, where a later -O, -g, -f(no-)wrapv or -fvisibility wins (gcc, clang)."""
+    """C flags that override `backend`'s own -O, -g, -f(no-)wrapv and -fvisibility (gcc, clang: the last one wins)."""
     if backend == "setuptools":
-        # distutils appends CFLAGS to Python's own (and to the link line,
-        # where these change nothing).
+        # setuptools 84's distutils compiles with CFLAGS in place of Python's
+        # (65's appended it), and adds it to the link line, where these flags
+        # change nothing.
         return Switch(env={"CFLAGS": flags})
     if backend == "meson":
         # c_args come after the buildtype's -O3 and before the target's own c_args.

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tools.make.render import ROOT
-from tools.registry.backends import BACKENDS, NAMES, backend
+from tools.registry.backends import BACKENDS, EQUAL_FLAGS, NAMES, backend
 from tools.registry.variants import VARIANTS, Variant, by_label, default_builds, select
 
 
@@ -66,3 +66,24 @@ def test_templates_have_their_build_files():
             assert (ROOT / b.name / name).is_file(), f"{b.name}/{name}"
         module_list = b.modules
         assert module_list.read((ROOT / b.name / module_list.file).read_text()), f"{b.name}: no module list"
+
+
+def test_equal_flags_reach_each_backend_where_they_win():
+    """The same flags, each backend's way: setuptools' CFLAGS, meson's c_args, CMake's CMAKE_C_FLAGS."""
+    for setting, flags in EQUAL_FLAGS.items():
+        assert BACKENDS["setuptools"].flags[setting].named("x") == ([], {"CFLAGS": flags})
+        assert BACKENDS["meson"].flags[setting].named("x") == ([f"-Csetup-args=-Dc_args={flags}"], {})
+        assert BACKENDS["cmake"].flags[setting].named("x") == ([f"-Ccmake.define.CMAKE_C_FLAGS={flags}"], {})
+    # The -g row is the price of debug info alone: the two settings differ by -g0 against -g, nothing else.
+    assert EQUAL_FLAGS["equal"].split() == [f if f != "-g" else "-g0" for f in EQUAL_FLAGS["equal_g"].split()]
+
+
+def test_flags_axis():
+    """A flags variant is its backend plus the switch, tested apart, and never among the default builds."""
+    v = by_label("meson_flags_equal")
+    assert (v.backend, v.flags) == ("meson", "equal")
+    assert v.settings() == ([f"-Csetup-args=-Dc_args={EQUAL_FLAGS['equal']}"], {})
+    assert Variant("setuptools", flags="equal_g").settings()[1] == {"CFLAGS": EQUAL_FLAGS["equal_g"]}
+    assert v.dist(ROOT) == ROOT / "build" / "flags" / "dist" / "meson-flags-equal"
+    assert {v.flags for v in select(backend="cmake")} == {"default", *EQUAL_FLAGS}
+    assert all(v.flags == "default" for v in default_builds())
