@@ -220,3 +220,77 @@ def test_charts(tmp_path: Path):
     chart(rep, tmp_path / "scale.png")
     assert phases_chart(rep, tmp_path / "scale-phases.png")
     assert (tmp_path / "scale-phases.png").stat().st_size > 0
+
+
+class StubPhases:
+    """tools/inspect/phases.py's API as scale uses it, without a build."""
+
+    def __init__(self) -> None:
+        self.read_args: tuple = ()
+
+    def instrument(self, _backend: str, logdir: Path, _cc: str = "gcc") -> tuple[list[str], dict[str, str]]:
+        return [f"-Cstub-log={logdir}"], {"CFLAGS": "-stub"}
+
+    def read(self, logdir: Path, modules: list[str], start: float, end: float) -> dict:
+        self.read_args = (logdir, modules, start, end)
+        return {"wall": {"compile": 1.0}, "work": {"compile": 2.0}, "jobs_max": 2, "events": 3, "flags": {}}
+
+    class PeakMemory:
+        peak_bytes = 123
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    @staticmethod
+    def disk_usage(_path: Path) -> int:
+        return 456
+
+
+def test_wheel_task_records_phases_memory_and_the_kept_build_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from tools.instruments.scale import setups
+    from tools.registry.variants import Variant
+
+    stub, seen = StubPhases(), {}
+
+    def fresh(backend, *_args, **_kwargs):
+        project = tmp_path / f"{backend}-project"
+        (project / "wheel-out").mkdir(parents=True)
+        (project / "wheel-out" / "x.whl").write_bytes(b"")
+        return project
+
+    def wheel(*_args, args, env):
+        seen.update(args=args, env=env)
+        for arg in args:
+            if arg.startswith("-Cbuild-dir="):
+                Path(arg.split("=", 1)[1]).mkdir()
+        return 9.5
+
+    monkeypatch.setattr(setups, "phases", stub)
+    monkeypatch.setattr(setups.steps, "fresh", fresh)
+    monkeypatch.setattr(setups.steps, "wheel", wheel)
+    monkeypatch.setattr(setups, "extension_libs", lambda _whl: {"_core": ["libgomp.so.1"]})
+    rec = record.Record(None, {})
+    task = setups.wheel_task(Variant("meson"), 4, tmp_path, rec)
+    assert task.run() == 9.5
+    rec.add(task.key, 0, 9.5)
+    (point,) = rec.points
+    assert point["task"] == ["wheel", "meson", 4]
+    assert (point["peak_bytes"], point["disk_bytes"], point["phases"]["jobs_max"]) == (123, 456, 2)
+    assert stub.read_args[1] == module_names(4)
+    assert any(a.startswith("-Cstub-log=") for a in seen["args"])
+    assert any(a.startswith("-Cbuild-dir=") for a in seen["args"])  # kept, to be measured
+    assert seen["env"]["CFLAGS"] == "-stub"
+    assert not (tmp_path / "meson-project").exists()  # removed once measured
+
+
+def test_merge_env_joins_flags():
+    from tools.instruments.scale.setups import merge_env
+
+    assert merge_env({"CFLAGS": "-O2", "A": "1"}, {"CFLAGS": "-g", "A": "2", "B": "3"}) == {
+        "CFLAGS": "-O2 -g",
+        "A": "2",
+        "B": "3",
+    }

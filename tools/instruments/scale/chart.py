@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tools.instruments.scale.report import PHASE_ORDER
 from tools.instruments.scale.setups import PARALLEL
-from tools.registry.backends import BACKENDS
+from tools.registry.backends import BACKENDS, NAMES
 
 PANELS = [
     ("wheel", "clean wheel build (uv, isolated)"),
@@ -32,9 +32,8 @@ def chart(report: dict, path: Path) -> None:
     times = report["data"]["times"]
     fig, axes = plt.subplots(1, len(PANELS), figsize=(17, 4.2))
     for ax, (kind, title) in zip(axes, PANELS, strict=True):
-        for name, series in times.get(kind, {}).items():
-            if name not in BACKENDS:  # the one-job builds
-                continue
+        for name in [n for n in NAMES if n in times.get(kind, {})]:  # the one-job builds are not drawn
+            series = times[kind][name]
             ns = sorted(series)
             med = [sorted(series[n])[len(series[n]) // 2] for n in ns]
             err = [

@@ -81,15 +81,10 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def guess(args: argparse.Namespace) -> float:
-    """A first guess of the run's seconds (the registry's build times, a few seconds per module)."""
+    """A first guess of the run's seconds, from the tasks' own estimates (the registry's build times and a guess per module)."""
     keys = setups.plan(args.modules, args.edit_modules, args.one_job_modules)
-    total = 0.0
-    for kind, name, n in keys:
-        backend, jobs = name.split("_j")[0], 1 if name.endswith("_j1") else None
-        build = setups.guess_build(backend, n, jobs)
-        total += {"wheel": build, "edit": build if backend == "setuptools" else 4.0, "import": 1.0}.get(kind, build)
-    setup_and_install = sum(setups.guess_build(b, n) + 20 for b in NAMES for n in args.edit_modules)
-    return total * args.reps + setup_and_install
+    installs = [("editable install", b, n) for b in NAMES for n in args.edit_modules]
+    return sum(setups.estimate(*k) for k in keys) * args.reps + sum(setups.estimate(*k) for k in installs)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -115,6 +110,8 @@ def main(argv: list[str] | None = None) -> None:
             "seed": args.seed,
             "predict": args.predict,
         },
+        "modules": args.modules,  # summary.py reads these two at the top
+        "reps": args.reps,
         "complete": False,
     }
     record = Record.resume(args.resume, path, header) if args.resume else Record(path, header)

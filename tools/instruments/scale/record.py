@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import time
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class Record:
         self.path, self.header = path, header
         self.points: list[dict] = list(points or [])
         self._pending: dict[Hashable, dict] = {}
+        self._start = time.perf_counter()
 
     @classmethod
     def resume(cls, source: Path, path: Path | None, header: dict[str, Any]) -> Record:
@@ -76,7 +78,8 @@ class Record:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {**self.header, **(extra or {}), "points": self.points}
+        # The time so far, so that a run resumed after a kill still adds up what the earlier one took.
+        data = {**self.header, "duration_s": time.perf_counter() - self._start, **(extra or {}), "points": self.points}
         partial = self.path.with_name(self.path.name + ".partial")
         partial.write_text(json.dumps(_str_keys(data), indent=1) + "\n", encoding="utf-8")
         partial.replace(self.path)

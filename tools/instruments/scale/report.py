@@ -104,7 +104,9 @@ def phase_section(report: dict) -> str:
 def resources_section(report: dict, counts: list[int], n_new: int) -> str:
     """Peak memory of the whole build (every process, summed) and the size of its build folder, per N."""
     derived = report["derived"]["builds"]
-    labels = [v.label for v in PARALLEL + ONE_JOB if v.label in derived]
+    labels = [v.label for v in PARALLEL + ONE_JOB if any(derived.get(v.label, {}).get("peak_bytes", {}).values())]
+    if not labels:
+        return "No memory or folder data: tools/inspect/phases.py was not there when this ran."
     rows = [["N", *(f"{b} peak MB" for b in labels), *(f"{b} build folder MB" for b in labels)]]
 
     def cell(s: dict | None) -> str:

@@ -33,7 +33,7 @@ PARALLEL = [Variant(b) for b in NAMES]
 ONE_JOB = [Variant(b, jobs=1) for b in NAMES]
 SERIAL = {v.label: Variant(v.backend, jobs=1).label for v in PARALLEL}
 # First guesses of the seconds a module adds, for the estimate of the time left only.
-GUESS_PER_MODULE = 4.4  # CPU seconds: about 2.2 s of wall per module on 2 cores (2026-11-30, one job)
+GUESS_PER_MODULE = 3.4  # CPU seconds: 1.3-2.0 s of wall per module on 2 cores (--quick, 2026-12-05)
 GUESS_EDIT = 4.0
 
 
@@ -169,13 +169,23 @@ def wheel_task(v: Variant, n: int, work: Path, record: Record) -> Task:
     return Task(key, f"{v.label} wheel, N={n}", build, guess_build(v.backend, n, v.jobs))
 
 
+def estimate(kind: str, name: str, n: int) -> float:
+    """A first guess of a task's seconds, for the time left until it has run once (and --dry-run)."""
+    backend, jobs = name.removesuffix("_j1"), 1 if name.endswith("_j1") else None
+    build = guess_build(backend, n, jobs)
+    rebuild_all = build - BACKENDS[backend].seconds + GUESS_EDIT
+    if kind == "import":
+        return 1.0
+    if kind in ("edit", "edit pxd") and backend == "setuptools":  # a reinstall compiles every module
+        return build
+    return {"edit": GUESS_EDIT, "edit pxd": rebuild_all, "editable install": build + 10.0}.get(kind, build)
+
+
 def dev_tasks(s: DevSetup) -> list[Task]:
-    b, n, cores = s.backend, s.n, os.cpu_count() or 1
-    rebuild_all = guess_build(b, n) - BACKENDS[b].seconds + GUESS_EDIT
-    pyx = GUESS_EDIT if BACKENDS[b].rebuilds_on_import else guess_build(b, n)
+    b, n = s.backend, s.n
     return [
-        Task(("edit", b, n), f"{b} edit one .pyx, N={n}", s.edit_until_seen, pyx),
-        Task(("edit pxd", b, n), f"{b} edit the .pxd, N={n}", s.edit_pxd_until_seen, rebuild_all * 2 / cores),
+        Task(("edit", b, n), f"{b} edit one .pyx, N={n}", s.edit_until_seen, estimate("edit", b, n)),
+        Task(("edit pxd", b, n), f"{b} edit the .pxd, N={n}", s.edit_pxd_until_seen, estimate("edit pxd", b, n)),
         Task(("import", b, n), f"{b} import, N={n}", s.import_unchanged, 1.0),
     ]
 
@@ -206,7 +216,7 @@ def measure(args, record: Record, work: Path) -> None:
         print(f"preparing {len(needed)} development setups (virtual environments)", flush=True)
     setups = {(b, n): dev_setup(b, n, work, record) for b, n in needed}
     install_tasks = [
-        Task(("editable install", b, n), f"{b} editable install, N={n}", s.install, guess_build(b, n))
+        Task(("editable install", b, n), f"{b} editable install, N={n}", s.install, estimate("editable install", b, n))
         for (b, n), s in setups.items()
     ]
     if install_tasks:
