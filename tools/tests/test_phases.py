@@ -1,0 +1,67 @@
+"""tools/inspect/phases.py: the wrapper logs and passes the exit status through; read() splits time into phases."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tools.inspect import phases
+
+
+def _log(tmp_path, *lines):
+    (tmp_path / phases.LOG).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def test_read_partitions_wall_time_and_adds_up_work(tmp_path):
+    _log(
+        tmp_path,
+        "cc\t101.0\t101.5\tcc -c sanitycheckc.c -o meson-private/x.o",
+        "cython\t102.0\t104.0\t_core.pyx -o _core.pyx.c",
+        "cython\t102.0\t103.0\t_kernels.pyx -o _kernels.pyx.c",
+        "cc\t103.0\t106.0\tcc -O3 -g -c _kernels.pyx.c -o _kernels.o",
+        "cc\t104.0\t105.0\tcc -O3 -c _core.pyx.c -o _core.o",
+        "cc\t106.0\t107.0\tcc -shared _core.o -o _core.cpython-311-x86_64-linux-gnu.so",
+    )
+    got = phases.read(tmp_path, [], 100.0, 110.0)
+    assert got["wall"] == {"setup": 1.0, "configure": 1.0, "cython": 1.0, "compile": 3.0, "link": 1.0, "pack": 3.0}
+    assert sum(got["wall"].values()) == pytest.approx(10.0)
+    assert got["work"]["cython"] == 3.0
+    assert got["work"]["compile"] == 4.0
+    assert got["jobs_max"] == 2
+    assert got["flags"]["compile"] == ["-O3", "-g"]
+
+
+def test_in_process_cython_is_the_gap_before_the_first_compile(tmp_path):
+    """setuptools: the OpenMP probe, then cythonize in-process, then the compiles."""
+    _log(
+        tmp_path,
+        "cc\t101.0\t101.2\tcc -fopenmp -c /tmp/x/omp.c -o /tmp/x/omp.o",
+        "cc\t101.2\t101.4\tcc /tmp/x/omp.o -o /tmp/x/omp -fopenmp",
+        "cc\t103.0\t104.0\tcc -c build/temp/_core.c -o build/temp/_core.o",
+        "cc\t104.0\t104.5\tcc -shared build/temp/_core.o -o build/lib/p/_core.cpython-311-x86_64-linux-gnu.so",
+    )
+    got = phases.read(tmp_path, [], 100.0, 105.0)
+    assert got["work"]["configure"] == pytest.approx(0.4)
+    assert got["work"]["cython"] == pytest.approx(1.6)
+    assert got["wall"]["pack"] == pytest.approx(0.5)
+
+
+def test_no_log_is_all_setup(tmp_path):
+    assert phases.read(tmp_path, [], 0.0, 2.0)["wall"]["setup"] == 2.0
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_wrapper_logs_each_call_and_keeps_its_exit_status(tmp_path):
+    _, env = phases.instrument("setuptools", tmp_path / "log")
+    (tmp_path / "ok.c").write_text("int f(void) { return 1; }\n", encoding="utf-8")
+    (tmp_path / "bad.c").write_text("int f(void) { return }\n", encoding="utf-8")
+    ok = subprocess.run([env["CC"], "-c", "ok.c", "-o", "ok.o"], cwd=tmp_path, check=False)
+    bad = subprocess.run([env["CC"], "-c", "bad.c", "-o", "bad.o"], cwd=tmp_path, capture_output=True, check=False)
+    assert ok.returncode == 0
+    assert bad.returncode != 0
+    assert (tmp_path / "ok.o").exists()
+    got = phases.read(tmp_path / "log", [], 0.0, 4e9)
+    assert got["events"] == 2
+    assert got["work"]["compile"] > 0
