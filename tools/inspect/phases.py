@@ -8,11 +8,15 @@ call appends one line to events.log: the tool, its start and end (epoch
 seconds) and its arguments. `read` turns those lines into phases:
 
 - compile: a `-c` of a module's C (Cython's or hand-written); link: the
-  output of a `.so`; configure: every other compiler call (meson's sanity
-  checks, CMake's compiler identification and try_compile, setup.py's OpenMP
-  probe); cython: the Cython wrapper's calls. setuptools runs Cython inside
-  its own process (cythonize), out of a wrapper's reach: its Cython phase is
-  the span from the end of the last configure call to the first compile;
+  output of a module's `.so`; cython: the translation of a `.pyx`;
+  configure: every other call, whatever the tool (meson's sanity checks, its
+  Cython one included, CMake's compiler identification and try_compile,
+  `cython --version`, setup.py's OpenMP probe), known by the scratch paths
+  and file names these tools use. setuptools runs Cython inside its own
+  process (cythonize, in worker processes), out of a wrapper's reach: its
+  Cython phase is the span from the end of the last configure call (the
+  OpenMP probe) to the first compile; with OpenMP off there is no probe, and
+  that span starts at `start`, the setup included;
 - "wall" splits [start, end] of the whole command into phases: each instant
   goes to the latest phase running then (Cython and C compiles overlap under
   ninja), an instant with nothing running to the phase of the call that ended
@@ -21,7 +25,9 @@ seconds) and its arguments. `read` turns those lines into phases:
   start) and the time after the last link to "pack" (the wheel);
 - "work" adds up each call's duration: the seconds of tool time a phase
   costs, what grows with every module whatever the cores;
-- "jobs_max": the most Cython, compile and link calls running at once.
+- "jobs_max": the most Cython, compile and link calls running at once;
+- "flags": the distinct -O, -g, -f, -m, -std and -DNDEBUG flags of the
+  compiles, of -O and -g only the last given, the one the compiler obeys.
 
 `PeakMemory` samples the summed resident memory of this process's children,
 all of them, while a build runs; `disk_usage` is the size of a build folder.
@@ -36,15 +42,23 @@ import re
 import shlex
 import shutil
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 PHASES = ("setup", "configure", "cython", "compile", "link", "pack")
 LOG = "events.log"
-# Compiler calls that belong to configuring, by the paths they work in.
-_CONFIGURE = re.compile(r"meson-private|CMakeScratch|CMakeTmp|CompilerId|sanitycheck|(^|/)omp\.c$")
+# Compiler and Cython calls that belong to configuring, by the paths and names they work with:
+# meson's scratch folder, probes and sanity checks, CMake's compiler id and try_compile, setup.py's OpenMP probe.
+_CONFIGURE = re.compile(
+    r"meson-private|sanity_?check|CMakeScratch|CMakeTmp|CompilerId|CMakeC\w*ABI|cmTC_|(^|/)(omp|testfile)\.c$"
+)
 _FLAG = re.compile(r"^-(O\S*|g\S*|f\S+|m\S+|DNDEBUG|std=\S+)$")
-# One line per call, written with one printf so that parallel jobs do not interleave.
+# Of these the compiler obeys the last one given (setuptools: Python's -g, then the template's -g0).
+_LAST_WINS = re.compile(r"^-(O|g)")
+# One line per call, with one printf to an O_APPEND file so that parallel jobs do not interleave:
+# dash writes it in one write(2) up to its 8 KiB buffer (seen with strace); a longer line goes in
+# pieces that another job could split, which read() then skips. The lines here are under 1 KiB.
 _WRAPPER = """#!/bin/sh
 s=$(date +%s.%N)
 {tool} "$@"
@@ -56,7 +70,7 @@ exit $rc
 
 def _wrapper(logdir: Path, kind: str, tool: str) -> Path:
     path = logdir / kind
-    text = _WRAPPER.format(tool=shlex.quote(tool), kind=kind, log=shlex.quote(str(logdir / LOG)))
+    text = _WRAPPER.format(tool=tool, kind=kind, log=shlex.quote(str(logdir / LOG)))
     path.write_text(text, encoding="utf-8")
     path.chmod(0o755)
     return path
@@ -65,13 +79,14 @@ def _wrapper(logdir: Path, kind: str, tool: str) -> Path:
 def instrument(backend: str, logdir: Path, cc: str = "gcc") -> tuple[list[str], dict[str, str]]:
     """Build-frontend arguments and environment that make a build of `backend` log its tool calls into logdir."""
     logdir.mkdir(parents=True, exist_ok=True)
-    real_cc = shutil.which(cc)
-    if real_cc is None:
+    words = shlex.split(cc)  # "ccache gcc" too
+    found = shutil.which(words[0]) if words else None
+    if found is None:
         msg = f"no C compiler {cc!r} on PATH"
         raise FileNotFoundError(msg)
-    env = {"CC": str(_wrapper(logdir, "cc", real_cc))}
+    env = {"CC": str(_wrapper(logdir, "cc", shlex.join([found, *words[1:]])))}
     # The build environment's cython, found on PATH when the wrapper runs (never the wrapper: it is not on PATH).
-    cython = str(_wrapper(logdir, "cython", "cython"))
+    cython = str(_wrapper(logdir, "cython", shlex.quote("cython")))
     if backend == "meson":
         env["CYTHON"] = cython
         return [], env
@@ -87,20 +102,28 @@ def _events(logdir: Path) -> list[dict[str, Any]]:
         return events
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         parts = line.split("\t", 3)
-        if len(parts) != 4:  # a line cut by a kill
+        try:  # a line cut by a kill, or split by another job's (see _WRAPPER), is left out
+            tool, start, end, args = parts
+            events.append({"tool": tool, "start": float(start), "end": float(end), "args": args.split()})
+        except ValueError:
             continue
-        tool, start, end, args = parts
-        events.append({"tool": tool, "start": float(start), "end": float(end), "args": args.split()})
     return events
 
 
-def _phase(event: dict[str, Any]) -> str:
-    if event["tool"] == "cython":
-        return "cython"
+def _stem(path: str) -> str:
+    return Path(path).name.split(".", 1)[0]
+
+
+def _phase(event: dict[str, Any], modules: set[str]) -> str:
     args = event["args"]
     out = args[args.index("-o") + 1] if "-o" in args[:-1] else ""
+    if event["tool"] == "cython":
+        pyx = [a for a in args if a.endswith((".pyx", ".py"))]
+        return "cython" if pyx and not any(_CONFIGURE.search(a) for a in pyx) else "configure"
     sources = [a for a in args if a.endswith((".c", ".cpp", ".cc"))]
-    if any(_CONFIGURE.search(a) for a in [out, *sources]):
+    # A module's own name wins over the patterns, in case the project itself lives under such a path.
+    ours = any(_stem(a) in modules for a in [out, *sources])
+    if not ours and any(_CONFIGURE.search(a) for a in [out, *sources]):
         return "configure"
     if "-c" in args and sources:
         return "compile"
@@ -109,12 +132,12 @@ def _phase(event: dict[str, Any]) -> str:
     return "configure"
 
 
-def read(logdir: Path, modules: Any, start: float, end: float) -> dict[str, Any]:
+def read(logdir: Path, modules: Sequence[str], start: float, end: float) -> dict[str, Any]:
     """The phases of the build whose calls `instrument` logged into logdir, between `start` and `end` (time.time())."""
-    del modules  # calls are classified by what they do; the names are not needed
+    names = {m.rsplit(".", 1)[-1] for m in modules}
     events = sorted(_events(logdir), key=lambda e: e["start"])
     for e in events:
-        e["phase"] = _phase(e)
+        e["phase"] = _phase(e, names)
     calls = len(events)
     compiles = [e for e in events if e["phase"] == "compile"]
     if compiles and not any(e["phase"] == "cython" for e in events):  # setuptools: cythonize in-process
@@ -168,8 +191,10 @@ def _jobs_max(events: list[dict[str, Any]]) -> int:
 def _flags(compiles: list[dict[str, Any]]) -> list[str]:
     seen: list[str] = []
     for e in compiles:
-        for a in e["args"]:
-            if _FLAG.match(a) and a not in seen:
+        flags = [a for a in e["args"] if _FLAG.match(a)]
+        last = {a[:2]: a for a in flags if _LAST_WINS.match(a)}
+        for a in flags:
+            if (not _LAST_WINS.match(a) or last[a[:2]] == a) and a not in seen:
                 seen.append(a)
     return seen
 

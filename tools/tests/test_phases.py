@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -48,6 +49,38 @@ def test_in_process_cython_is_the_gap_before_the_first_compile(tmp_path):
     assert got["wall"]["pack"] == pytest.approx(0.5)
 
 
+def test_probes_and_sanity_checks_are_configure(tmp_path):
+    """Calls as meson and CMake made them here: their Cython and C checks are configuring, not the build."""
+    _log(
+        tmp_path,
+        "cython\t1.0\t1.1\t-V",
+        "cython\t1.1\t2.0\t--fast-fail -o sanity_check_for_cython.c sanity_check_for_cython.pyx -3",
+        "cc\t2.0\t2.2\t-o sanity_check_for_cython.so sanity_check_for_cython.c -fPIC -shared",
+        "cc\t2.2\t2.3\t-v -o CMakeFiles/cmTC_ceadc.dir/CMakeCCompilerABI.c.o -c /x/Modules/CMakeCCompilerABI.c",
+        "cc\t2.3\t2.4\t-fopenmp -o a.o -c /b/CMakeFiles/CMakeScratch/TryCompile-W/OpenMPTryFlag.c",
+        "cython\t3.0\t4.0\t-M /p/src/pkg/_core.pyx --output-file /p/bk/src/pkg/_core.c",
+        "cc\t4.0\t5.0\t-O2 -g -fPIC -O3 -g0 -c /p/bk/src/pkg/_core.c -o CMakeFiles/_core.dir/_core.c.o",
+        "cc\t4.5\t5.5\t-O3 -c ../src/pkg/helper.c -o h.o",
+        "cc\t5.5\t6.0\t-shared -o _core.cpython-311-x86_64-linux-gnu.so CMakeFiles/_core.dir/_core.c.o h.o",
+    )
+    got = phases.read(tmp_path, ["pkg._core"], 0.0, 7.0)
+    assert got["work"]["configure"] == pytest.approx(1.4)
+    assert got["work"]["cython"] == pytest.approx(1.0)
+    assert got["work"]["compile"] == pytest.approx(2.0)
+    assert got["work"]["link"] == pytest.approx(0.5)
+    assert got["wall"] == pytest.approx(
+        {"setup": 1.0, "configure": 2.0, "cython": 1.0, "compile": 1.5, "link": 0.5, "pack": 1.0}
+    )
+    assert got["jobs_max"] == 2
+    # the last -O and -g given are the ones the compiler obeys
+    assert got["flags"]["compile"] == ["-fPIC", "-O3", "-g0"]
+
+
+def test_broken_lines_are_left_out(tmp_path):
+    _log(tmp_path, "cc\t1.0", "cc\t-c x.c\t1.0\t2.0", "cc\t1.0\t2.0\t-c x.c -o x.o")
+    assert phases.read(tmp_path, [], 0.0, 3.0)["events"] == 1
+
+
 def test_no_log_is_all_setup(tmp_path):
     assert phases.read(tmp_path, [], 0.0, 2.0)["wall"]["setup"] == 2.0
 
@@ -65,3 +98,17 @@ def test_wrapper_logs_each_call_and_keeps_its_exit_status(tmp_path):
     got = phases.read(tmp_path / "log", [], 0.0, 4e9)
     assert got["events"] == 2
     assert got["work"]["compile"] > 0
+
+
+def test_peak_memory_sees_a_grandchild_and_disk_usage_adds_up(tmp_path):
+    pytest.importorskip("psutil")
+    hold = "b = bytearray(80 << 20); import time; time.sleep(0.6)"
+    grandchild = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {hold!r}])"
+    with phases.PeakMemory() as peak:
+        subprocess.run([sys.executable, "-c", grandchild], check=True)
+    assert peak.peak_bytes > 80 << 20
+    (tmp_path / "a").write_bytes(b"x" * 1000)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "b").write_bytes(b"y" * 24)
+    (tmp_path / "link").symlink_to(tmp_path / "a")
+    assert phases.disk_usage(tmp_path) == 1024 + len(str(tmp_path / "a"))
