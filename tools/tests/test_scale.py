@@ -62,6 +62,25 @@ def test_prediction_of_a_curve_says_so():
     assert not p["trust"].startswith("good to")
 
 
+def test_far_beyond_two_n_is_a_guess_whatever_the_band():
+    series = {n: [5 + 2 * n - 0.1, 5 + 2 * n + 0.1] for n in (2, 8)}
+    p = analysis.predict(series, 200)
+    assert p["trust"].startswith("a guess: 25.0 times")
+    near = analysis.predict(series, 16)
+    assert near["trust"].startswith("rough, within")  # two N: no check of the shape, so never "good"
+
+
+def test_peak_memory_that_stops_growing_is_predicted_flat():
+    mb = 1e6
+    series = {2: [594 * mb, 595 * mb], 8: [767 * mb, 769 * mb], 32: [766 * mb, 770 * mb], 64: [763 * mb, 791 * mb]}
+    p = analysis.predict_peak(series, 200)
+    assert p["value"] == pytest.approx(777 * mb)
+    assert (p["low"], p["high"]) == (763 * mb, 791 * mb)
+    assert p["trust"].startswith("flat from N=8 on")
+    growing = {2: [100.0, 101.0], 8: [400.0, 401.0], 32: [1600.0, 1601.0]}
+    assert analysis.predict_peak(growing, 200)["value"] == pytest.approx(analysis.predict(growing, 200)["value"])
+
+
 def test_efficiency_with_ranges_and_ties():
     wheel = {
         "meson": {2: [7.0, 7.2, 6.9], 32: [37.0, 38.0, 36.0]},
@@ -79,11 +98,17 @@ def test_efficiency_with_ranges_and_ties():
     assert one_rep[0]["tie"] is None
 
 
-def test_ranking_changes_name_where_the_order_flips():
-    table = {"a": {2: 1.0, 4: 3.0, 8: 9.0}, "b": {2: 2.0, 4: 2.5, 8: 3.0}}
-    (change,) = analysis.ranking_changes(table, ["a", "b"])
-    assert (change["from"], change["to"], change["before"], change["after"]) == (2, 4, ["a", "b"], ["b", "a"])
-    assert analysis.ranking_changes({"a": {2: 1.0, 4: 2.0}, "b": {2: 3.0, 4: 4.0}}, ["a", "b"]) == []
+def test_ranking_changes_name_where_the_order_flips_and_keep_ties():
+    series = {"a": {2: [1.0, 1.1], 4: [3.0, 3.1], 8: [9.0, 9.1]}, "b": {2: [2.0, 2.1], 4: [2.5, 2.6], 8: [3.0, 3.1]}}
+    (change,) = analysis.ranking_changes(series, ["a", "b"])
+    assert (change["from"], change["to"], change["before"], change["after"]) == (2, 4, "a < b", "b < a")
+    # Overlapping ranges are a tie, whichever median is lower: no change between two ties.
+    tied = {"a": {2: [1.0, 2.0], 4: [2.0, 3.0]}, "b": {2: [1.5, 2.5], 4: [1.8, 2.2]}}
+    assert analysis.ranking_changes(tied, ["a", "b"]) == []
+    assert analysis.ordering(tied, ["a", "b"], 4) == "a \u2248 b"
+    resolved = {"a": {2: [1.0, 2.0], 4: [1.0, 1.1]}, "b": {2: [1.5, 2.5], 4: [2.0, 2.1]}}
+    (change,) = analysis.ranking_changes(resolved, ["a", "b"])
+    assert (change["before"], change["after"]) == ("a \u2248 b", "a < b")
 
 
 def test_crossings_of_fitted_lines():

@@ -90,20 +90,65 @@ def predict(series: Series, n_new: int) -> dict | None:
 
 
 def trust(value: float, low: float, high: float, beyond: float, segs: list[dict], band: float | None = None) -> str:
-    """A plain verdict: how wide the range is against the value, and whether the slope still moves."""
+    """A plain verdict: the range against the value, then capped by what the data cannot show.
+
+    Two N give no check of the line's shape, so at best "rough"; far beyond
+    the largest N measured (over 10 times) the fit's own band means little,
+    so it is called a guess whatever the band says.
+    """
     if value <= 0:
         return f"none: the line is below zero there ({beyond:.1f} times the largest N measured)"
     if band is None:
         return f"untested: nothing to judge the fit by (one repetition, or two N); {beyond:.1f} times the largest N"
     width = max(value - low, high - value) / value
+    rank = 0 if width <= 0.15 else 1 if width <= 0.4 else 2
     drift = ""
     if len(segs) >= 2 and segs[-2]["b"] > 0:
         change = segs[-1]["b"] / segs[-2]["b"] - 1
         drift = f"; the cost per module changed by {change:+.0%} between the last two segments"
     elif len(segs) < 2:
         drift = "; two N only: no check of the line's shape"
-    level = "good to" if width <= 0.15 else "rough, within" if width <= 0.4 else "order of magnitude only:"
-    return f"{level} ±{width:.0%} ({beyond:.1f} times the largest N measured{drift})"
+        rank = max(rank, 1)
+    where = f"{beyond:.1f} times the largest N measured{drift}"
+    if beyond > 10:
+        return f"a guess: {where} (the fit alone says ±{width:.0%})"
+    level = ("good to", "rough, within", "order of magnitude only:")[rank]
+    return f"{level} ±{width:.0%} ({where})"
+
+
+def predict_peak(series: Series, n_new: int) -> dict | None:
+    """Peak memory at n_new: it follows the jobs at once, not N, so once flat it stays at the last level.
+
+    Flat: the last two N's ranges overlap or their medians are within 5 %;
+    then the prediction is the largest N's median and range. Otherwise the
+    line, as for the times.
+    """
+    med = medians(series)
+    if len(med) < 2:
+        return None
+    ns = sorted(med)
+
+    def flat(a: int, b: int) -> bool:
+        return tie(series[a], series[b]) is True or abs(med[b] - med[a]) <= 0.05 * med[a]
+
+    if not flat(ns[-2], ns[-1]):
+        return predict(series, n_new)
+    since = ns[-2]
+    for a, b in zip(reversed(ns[:-2]), reversed(ns[1:-1]), strict=True):
+        if not flat(a, b):
+            break
+        since = a
+    top = ns[-1]
+    return {
+        "n": n_new,
+        "value": med[top],
+        "band": None,
+        "from_last_segment": med[top],
+        "low": min(series[top]),
+        "high": max(series[top]),
+        "beyond": n_new / top,
+        "trust": f"flat from N={since} on: bounded by the jobs at once, not by N",
+    }
 
 
 def efficiency(wheel: dict[str, Series], pairs: dict[str, str], cores: int) -> list[dict]:
@@ -150,11 +195,24 @@ def efficiency(wheel: dict[str, Series], pairs: dict[str, str], cores: int) -> l
     return rows
 
 
-def ranking_changes(table: dict[str, dict[int, float]], names: list[str]) -> list[dict]:
-    """Each pair of consecutive N between which the order of `names` (fastest first) changes."""
-    present = [name for name in names if name in table]
-    counts = sorted(set.intersection(*(set(table[n]) for n in present))) if present else []
-    order = {n: sorted(present, key=lambda name: table[name][n]) for n in counts}
+def ordering(series: dict[str, Series], names: list[str], n: int) -> str:
+    """The names fastest first at N, "<" between two whose ranges are apart, "≈" between two that tie."""
+    ranked = sorted(names, key=lambda name: statistics.median(series[name][n]))
+    groups = [[ranked[0]]]
+    for a, b in pairwise(ranked):
+        if tie(series[a][n], series[b][n]) is True:
+            groups[-1].append(b)
+        else:
+            groups.append([b])
+    # Within a tie the names go alphabetically: swapping two tied names is no change of order.
+    return " < ".join(" \u2248 ".join(sorted(g)) for g in groups)
+
+
+def ranking_changes(series: dict[str, Series], names: list[str]) -> list[dict]:
+    """Each pair of consecutive N between which the order of `names` changes, ties kept as ties."""
+    present = [name for name in names if name in series]
+    counts = sorted(set.intersection(*(set(series[n]) for n in present))) if present else []
+    order = {n: ordering(series, present, n) for n in counts}
     return [
         {"from": a, "to": b, "before": order[a], "after": order[b]} for a, b in pairwise(counts) if order[a] != order[b]
     ]
@@ -223,7 +281,8 @@ def build_summary(builds: dict[str, dict[int, list[dict]]], n_new: int) -> dict:
                 row[k][n] = spread(values)
         for k in ("peak_bytes", "disk_bytes"):
             series = {n: [r[k] for r in reps if r.get(k) is not None] for n, reps in per_n.items()}
-            row["predict"][k] = predict({n: v for n, v in series.items() if v}, n_new)
+            measured = {n: v for n, v in series.items() if v}
+            row["predict"][k] = (predict_peak if k == "peak_bytes" else predict)(measured, n_new)
         out[label] = row
     return out
 
@@ -244,7 +303,7 @@ def analyse(data: dict, pairs: dict[str, str], backends: list[str], cores: int, 
         "efficiency": efficiency(wheel, pairs, cores),
         "builds": build_summary(data.get("builds", {}), n_new),
         "ranking_changes": {
-            kind: ranking_changes(data.get(kind, {}), backends) for kind in ("wheel", "edit", "edit pxd", "import")
+            kind: ranking_changes(times.get(kind, {}), backends) for kind in ("wheel", "edit", "edit pxd", "import")
         },
         "crossings": {kind: crossings(times.get(kind, {}), backends) for kind in ("wheel", "edit", "edit pxd")},
         "model": model(wheel, pairs, cores, sorted({counts[-1], n_new}) if counts else [], sorted({cores, 8, 32})),

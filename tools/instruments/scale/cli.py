@@ -24,7 +24,7 @@ DEFAULT_MODULES = "2,8,32,64"
 QUICK_MODULES = "2,4"  # 4: the smallest N with a second-level module
 
 HELP = """\
-A run of the defaults takes hours on 2 cores: it writes reports/scale.json after every point, so run it
+A run of the defaults takes over an hour on 2 cores: it writes reports/scale.json after every point, so run it
 where a lost terminal does not stop it (nohup, tmux), and if it stops anyway, run it again with the same
 options and --resume reports/scale.json: the (task, repetition) pairs already measured keep their times.
 --dry-run prints the plan and a first guess of its time.

@@ -1,6 +1,6 @@
 """Every measured point as it comes, written to the JSON at once, and read back to resume a run.
 
-A run of the default sizes takes hours, so a lost terminal or a reboot must
+A run of the default sizes takes over an hour, so a lost terminal or a reboot must
 not lose what was measured: each (task, repetition) becomes a point in
 `points`, and the file is rewritten after each one (to a temporary file,
 then renamed, so that a kill mid-write leaves the previous version).

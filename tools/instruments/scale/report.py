@@ -127,7 +127,12 @@ def resources_section(report: dict, counts: list[int], n_new: int) -> str:
         for b in labels:
             p = derived[b]["predict"].get(k)
             pred.append("-" if p is None else f"{p['value'] / MB:.0f} ({p['low'] / MB:.0f}{DASH}{p['high'] / MB:.0f})")
-    return md_table([*rows, pred], "r" * len(rows[0]))
+    notes = [
+        f"- {b}, peak memory at N={n_new}: {p['trust']}"
+        for b in labels
+        if (p := derived[b]["predict"].get("peak_bytes")) is not None
+    ]
+    return md_table([*rows, pred], "r" * len(rows[0])) + ("\n\n" + "\n".join(notes) if notes else "")
 
 
 def efficiency_section(report: dict) -> str:
@@ -159,24 +164,16 @@ def efficiency_section(report: dict) -> str:
 
 def contradictions_section(report: dict) -> str:
     """Per backend, what decides between the 2026-11-30 figures: slopes with and without jobs, jobs at once, work."""
-    derived, rows = (
-        report["derived"],
-        [
-            [
-                "backend",
-                "s/module, all cores (fit)",
-                "s/module, one job (fit)",
-                "ratio",
-                "most jobs at once",
-                "work/wall at the largest N",
-            ]
-        ],
-    )
+    derived = report["derived"]
+    header = ["backend", "s/module, all cores (fit)", "s/module, one job (fit)", "ratio", "most jobs at once"]
+    header += ["work/wall at the largest N", "Cython work s/module (fit)", "C compile work s/module (fit)"]
+    rows = [header]
     for v in PARALLEL:
         one = next(o for o in ONE_JOB if o.backend == v.backend)
         fp, fo = derived["fits"].get("wheel", {}).get(v.label), derived["fits"].get("wheel", {}).get(one.label)
         b = derived["builds"].get(v.label, {})
         jobs = [j for j in b.get("jobs_max", {}).values() if j is not None]
+        work_fits = b.get("phase_fits", {}).get("work", {})
         builds = report["data"].get("builds", {}).get(v.label, {})
         ratio = "-"
         if builds:
@@ -186,6 +183,7 @@ def contradictions_section(report: dict) -> str:
                 wall = sum(sum(p["wall"].values()) for p in reps) / len(reps)
                 ratio = f"{work / wall:.2f}" if wall else "-"
         speed = f"{fo['b'] / fp['b']:.2f}" if fp and fo and fp["b"] > 0 else "-"
+        cython, compile_ = work_fits.get("cython"), work_fits.get("compile")
         rows.append(
             [
                 v.label,
@@ -194,9 +192,11 @@ def contradictions_section(report: dict) -> str:
                 speed,
                 str(max(jobs)) if jobs else "-",
                 ratio,
+                fmt(cython and cython["b"], ".2f"),
+                fmt(compile_ and compile_["b"], ".2f"),
             ]
         )
-    return md_table(rows, "lrrrrr")
+    return md_table(rows, "lrrrrrrr")
 
 
 def libs_lines(libs: dict[str, dict[int, dict]]) -> list[str]:
@@ -238,7 +238,7 @@ def markdown(report: dict) -> str:
         )
 
     changes = [
-        f"- {what}: between N={c['from']} and N={c['to']}: {' < '.join(c['before'])} becomes {' < '.join(c['after'])}"
+        f"- {what}: between N={c['from']} and N={c['to']}: {c['before']} becomes {c['after']}"
         for what, found in derived["ranking_changes"].items()
         for c in found
     ] or ["- the same order at every N measured, in every kind"]
@@ -347,10 +347,13 @@ in a file that `DIST_EXTRA_CONFIG` names (setuptools, whose setup.py then also c
 That report (one repetition) gave setuptools +0.94 s/module with 2 jobs against +4.46 with one, and meson-python
 +3.61 with 2 against +3.45 with one. A ratio of the slopes above {m["cores"]} cannot come from parallelism alone, and
 one below 1 means the jobs did not run at once; the most jobs seen at once and the build's work/wall say which.
+The last two columns are the tool time each added module costs in the parallel build: Cython's (one process per
+module under ninja; setuptools cythonizes in its own worker processes, counted as the span before the first
+compile) and the C compiler's.
 
 {contradictions_section(report)}
 
-## Where the order changes (measured medians)
+## Where the order changes (measured; \u2248: a tie, the ranges overlap)
 
 {chr(10).join(changes)}
 

@@ -33,7 +33,7 @@ PARALLEL = [Variant(b) for b in NAMES]
 ONE_JOB = [Variant(b, jobs=1) for b in NAMES]
 SERIAL = {v.label: Variant(v.backend, jobs=1).label for v in PARALLEL}
 # First guesses of the seconds a module adds, for the estimate of the time left only.
-GUESS_PER_MODULE = 3.4  # CPU seconds: 1.3-2.0 s of wall per module on 2 cores (--quick, 2026-12-05)
+GUESS_PER_MODULE = 2.4  # CPU seconds: 0.8-1.4 s of wall per module on 2 cores, 1.5-2.8 with one job (2026-12-05)
 GUESS_EDIT = 4.0
 
 
