@@ -17,6 +17,9 @@ with what is missing and what to do (the command line prints it last).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime
+import fcntl
 import json
 import os
 import shlex
@@ -25,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from tools.make.render import ROOT, render
@@ -108,16 +111,65 @@ def build(
     return elapsed
 
 
+class Busy(RuntimeError):
+    """Another build holds this checkout's lock; the message names it."""
+
+
+@contextlib.contextmanager
+def checkout_lock(root: Path = ROOT) -> Iterator[None]:
+    """Hold root/build/.lock for the duration, or raise Busy at once naming the holder.
+
+    Two builds in one checkout would delete and rewrite each other's build/
+    and dist/ folders. flock is released by the kernel when its holder dies,
+    even by SIGKILL, so a stale lock never needs cleaning up.
+    """
+    path = root / "build" / ".lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "a process that has not written its name yet"
+            msg = f"another build is running in this checkout: {holder} (lock {path}); wait for it or stop it"
+            raise Busy(msg) from None
+        lock.seek(0)
+        lock.truncate()
+        since = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        lock.write(f"pid {os.getpid()}, `{shlex.join(sys.argv)}`, since {since}\n")
+        lock.flush()
+        try:
+            yield
+        finally:
+            lock.truncate(0)
+
+
 def build_variant(v: Variant, root: Path = ROOT, args: Sequence[str] = (), python: str = sys.executable) -> list[Path]:
-    """Render v into root/build/<folder>, then its sdist and a wheel from it into its dist folder; the files written."""
+    """Render v into root/build/<folder>, then its sdist and a wheel from it into its dist folder; the files written.
+
+    The frontend writes into a temporary folder beside the dist folder (the
+    same file system), and each finished file is moved in with os.replace,
+    which is atomic: a build killed at any moment leaves no partial sdist or
+    wheel in dist/, only a `.<folder>-partial-*` folder that the next build
+    of the variant removes.
+    """
     project, out = root / "build" / v.folder, v.dist(root)
-    for old in (project, out):
+    for old in (project, out, *out.parent.glob(f".{out.name}-partial-*")):
         shutil.rmtree(old, ignore_errors=True)
     render(v.backend, project, v.name)
     v_args, v_env = v.settings()
     if v_args or v_env:
         print(f"{v.name}: {v.switches()}", flush=True)
-    build(project, out, python=python, args=[*v_args, *args], env=v_env, echo=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-partial-"))
+    try:
+        build(project, partial, python=python, args=[*v_args, *args], env=v_env, echo=True)
+        out.mkdir(exist_ok=True)
+        # The sdist first: a wheel in dist/ then always has its sdist beside it.
+        for done in sorted(partial.iterdir(), key=lambda p: p.suffix == ".whl"):
+            os.replace(done, out / done.name)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     return sorted(out.iterdir())
 
 
@@ -251,14 +303,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         variants = [by_label(label) for label in args.labels]
     except KeyError as error:
         parser.error(str(error.args[0]))
-    for v in variants:
-        try:
-            written = build_variant(v, args.root, extra, args.python)
-        except BuildFailed as error:
-            print(error, file=sys.stderr)
-            return 1
-        for path in written:
-            print(f"built {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", flush=True)
+    try:
+        with checkout_lock(args.root):
+            for v in variants:
+                written = build_variant(v, args.root, extra, args.python)
+                for path in written:
+                    print(f"built {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", flush=True)
+    except (BuildFailed, Busy) as error:
+        print(error, file=sys.stderr)
+        return 1
     return 0
 
 

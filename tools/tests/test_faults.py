@@ -1,0 +1,103 @@
+"""A build killed while it writes leaves no partial artifact in dist/; a second build in one checkout refuses at once.
+
+No C is compiled: the frontend is replaced by a function that writes a big
+file slowly, in a child process with a session of its own, killed with its
+group; every wait has a deadline, so a test never hangs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tools.make.build import Busy, checkout_lock
+from tools.make.render import ROOT
+
+SLOW_BUILD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    import tools.make.build as b
+    from tools.registry.variants import by_label
+
+    def slow(project, out, **kwargs):
+        out = Path(out)
+        (out / "pkg-1.0.tar.gz").write_bytes(b"sdist")
+        with (out / "pkg-1.0-cp3-cp3-linux_x86_64.whl").open("wb") as f:
+            for _ in range(10_000):
+                f.write(b"x" * 4096)
+                f.flush()
+                time.sleep(0.01)
+        return 0.0
+
+    b.build = slow
+    b.build_variant(by_label(sys.argv[1]), Path(sys.argv[2]))
+    """
+)
+
+
+def _wait(predicate, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGKILL are POSIX")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_killed_while_writing_leaves_no_partial_wheel(tmp_path, sig):
+    from tools.registry.variants import default_builds
+
+    v = default_builds()[0]
+    child = subprocess.Popen(
+        [sys.executable, "-c", SLOW_BUILD, v.label, str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        start_new_session=True,
+    )
+    try:
+        dist = v.dist(tmp_path)
+        writing = lambda: any(p.stat().st_size > 4096 for p in dist.parent.glob(f".{dist.name}-partial-*/*.whl"))  # noqa: E731
+        assert _wait(writing), "the slow build never started writing its wheel"
+        os.killpg(child.pid, sig)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+    assert not dist.exists() or not any(dist.iterdir()), sorted(dist.iterdir())
+
+
+HOLD = "import sys, time\nfrom pathlib import Path\nfrom tools.make.build import checkout_lock\nwith checkout_lock(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(60)\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="fcntl is POSIX")
+def test_second_build_refuses_naming_the_first_then_takes_a_dead_ones_lock(tmp_path):
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert child.stdout.readline().strip() == "held"
+        t0 = time.monotonic()
+        with pytest.raises(Busy, match=rf"pid {child.pid}, .*since \d{{4}}-\d\d-\d\d"), checkout_lock(tmp_path):
+            pass
+        assert time.monotonic() - t0 < 2, "the second build waited instead of refusing"
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    with checkout_lock(tmp_path):  # the dead holder's lock is free again
+        assert f"pid {os.getpid()}" in Path(tmp_path, "build", ".lock").read_text()
