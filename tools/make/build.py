@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
+import datetime as dt
 import fcntl
 import json
 import os
@@ -135,7 +135,7 @@ def checkout_lock(root: Path = ROOT) -> Iterator[None]:
             raise Busy(msg) from None
         lock.seek(0)
         lock.truncate()
-        since = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        since = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         lock.write(f"pid {os.getpid()}, `{shlex.join(sys.argv)}`, since {since}\n")
         lock.flush()
         try:
@@ -148,7 +148,7 @@ def build_variant(v: Variant, root: Path = ROOT, args: Sequence[str] = (), pytho
     """Render v into root/build/<folder>, then its sdist and a wheel from it into its dist folder; the files written.
 
     The frontend writes into a temporary folder beside the dist folder (the
-    same file system), and each finished file is moved in with os.replace,
+    same file system), and each finished file is moved in with a rename (os.replace),
     which is atomic: a build killed at any moment leaves no partial sdist or
     wheel in dist/, only a `.<folder>-partial-*` folder that the next build
     of the variant removes.
@@ -167,7 +167,7 @@ def build_variant(v: Variant, root: Path = ROOT, args: Sequence[str] = (), pytho
         out.mkdir(exist_ok=True)
         # The sdist first: a wheel in dist/ then always has its sdist beside it.
         for done in sorted(partial.iterdir(), key=lambda p: p.suffix == ".whl"):
-            os.replace(done, out / done.name)
+            done.replace(out / done.name)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return sorted(out.iterdir())

@@ -66,7 +66,7 @@ def test_killed_while_writing_leaves_no_partial_wheel(tmp_path, sig):
     )
     try:
         dist = v.dist(tmp_path)
-        writing = lambda: any(p.stat().st_size > 4096 for p in dist.parent.glob(f".{dist.name}-partial-*/*.whl"))  # noqa: E731
+        writing = lambda: any(p.stat().st_size > 4096 for p in dist.parent.glob(f".{dist.name}-partial-*/*.whl"))
         assert _wait(writing), "the slow build never started writing its wheel"
         os.killpg(child.pid, sig)
         child.wait(timeout=30)
