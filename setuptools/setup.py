@@ -59,8 +59,8 @@ def links_with(compiler, flag):
 class BuildExt(build_ext):
     def finalize_options(self):
         super().finalize_options()
-        # Compile the modules' C on every core, as ninja does for meson and
-        # CMake; `build_ext -j N` (or [tool.distutils.build_ext] parallel) wins.
+        # Compile the modules' C on every core (distutils compiles one file
+        # at a time); `build_ext -j N` (or [tool.distutils.build_ext] parallel) wins.
         if self.parallel is None:
             self.parallel = os.cpu_count() or 1
 
@@ -73,8 +73,7 @@ class BuildExt(build_ext):
             # -fno-math-errno lets sqrt() compile to one SIMD instruction instead
             # of a call that may set errno; results are unchanged (unlike -ffast-math).
             compile_args.append("-fno-math-errno")
-            # A release wheel without debug info, as meson-python and
-            # scikit-build-core build by default: Python's own CFLAGS carry
+            # A release wheel without debug info: Python's own CFLAGS carry
             # -g, three quarters of the wheel's bytes here. A CFLAGS of the
             # user's (CFLAGS=-g for a debug build) replaces Python's and wins.
             if "CFLAGS" not in os.environ:

@@ -5,9 +5,15 @@ Runs the real `nox -s build_<backend>` sessions on a copy of this repository
 
 - no C compiler: CC=/nonexistent, which every backend takes before any default;
 - OpenMP asked for but missing: CC is a wrapper around the real compiler that
-  refuses -fopenmp, as Apple's clang does, and the backend's OpenMP switch is on.
+  refuses -fopenmp, as Apple's clang does, and the backend's OpenMP switch is on;
+- a hand-written source that git ignores: the template carries a .gitignore
+  with `*.c`, so the rendered project's commit lacks sum_sqrt.c, and so does
+  the sdist that meson-python and scikit-build-core build from git (the
+  wheel then fails to build from it; setuptools' sdist takes the file from
+  the disk, so this one is not run there).
 
-Each session must fail and end with the diagnosis from tools/make/build.py.
+Each session must fail and end with the diagnosis from tools/make/build.py:
+what the toolchain lacks, or the likely cause of a missing file.
 
     python -m tools.checks.build_errors [BACKEND ...]   (needs nox; exit status 1 when one is not explained)
 """
@@ -40,6 +46,10 @@ exec {real} "$@"
 """
 
 
+# What makes git ignore the core's hand-written C in a rendered project.
+IGNORE_C = "*.c\n"
+
+
 def _scenarios(name: str, wrapper: Path):
     """(label, environment, session arguments, phrases the diagnosis must contain)."""
     spec = backend(name)
@@ -49,6 +59,14 @@ def _scenarios(name: str, wrapper: Path):
         [],
         ["for want of", "a C compiler", "/nonexistent", "apt-get install"],
     )
+    if name != "setuptools":
+        source = f"src/{default_builds(backend=name)[0].name}/sum_sqrt.c"
+        yield (
+            "a source ignored by git",
+            {},
+            [],
+            ["likely cause:", f"{source} is ignored by git (line 1 of .gitignore: *.c)", "the sdist lacks it"],
+        )
     package = default_builds(backend=name)[0].name
     args, env = spec.openmp["on"].named(package)
     off_args, off_env = spec.openmp["off"].named(package)
@@ -80,6 +98,9 @@ def check(backends: list[str]) -> list[str]:
         wrapper.chmod(0o755)
         for name in backends:
             for label, env, args, phrases in _scenarios(name, wrapper):
+                gitignore = repo / name / ".gitignore"  # render copies it into the project, then commits
+                if label == "a source ignored by git":
+                    gitignore.write_text(IGNORE_C)
                 command = [sys.executable, "-m", "nox", "-f", str(repo / "noxfile.py"), "-s", f"build_{name}"]
                 command += ["--", *args] if args else []
                 print(f"{name}, {label}: {' '.join(f'{k}={v}' for k, v in env.items())} {' '.join(command[1:])}")
@@ -92,6 +113,7 @@ def check(backends: list[str]) -> list[str]:
                     env={**os.environ, **env},
                     cwd=repo,
                 )
+                gitignore.unlink(missing_ok=True)
                 tail = done.stdout.strip().splitlines()[-TAIL:]
                 missing = [p for p in phrases if p not in "\n".join(tail)]
                 for line in tail[-8:]:
@@ -111,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     if wrong := check(backends):
         print("build errors not explained:", *wrong, sep="\n", file=sys.stderr)
         return 1
-    print(f"every scenario failed with its diagnosis ({len(backends) * 2} builds)")
+    builds = sum(1 for name in backends for _ in _scenarios(name, Path()))
+    print(f"every scenario failed with its diagnosis ({builds} builds)")
     return 0
 
 

