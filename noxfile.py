@@ -46,6 +46,13 @@ def group(name: str) -> list[str]:
     return nox.project.dependency_groups(PYPROJECT, name)
 
 
+# The build sessions keep their venv: nox would otherwise delete and remake it
+# when a second build starts in this checkout, under the first one's feet (its
+# next `python -m build` then fails: No module named 'packaging', seen by
+# `nox -s faults`); kept, the second reaches build/.lock and refuses at once.
+BUILD_VENV = True
+
+
 def build_variants(session: nox.Session, variants: list[Variant], *args: str, root: Path | None = None) -> None:
     """Render each variant's template and build its sdist, then a wheel from that sdist (tools/make/build.py)."""
     session.install(*group("build"))
@@ -75,32 +82,32 @@ def built_wheels(session: nox.Session) -> list[str]:
     return wheels_for_this_python(session, wheels, hint)
 
 
-@nox.session(default=False)
+@nox.session(default=False, reuse_venv=BUILD_VENV)
 def build_setuptools(session: nox.Session) -> None:
     """Build mathcore_setuptools (sdist, then wheel from it) into dist/setuptools/."""
     build_variants(session, default_builds(backend="setuptools"), *session.posargs)
 
 
-@nox.session(default=False)
+@nox.session(default=False, reuse_venv=BUILD_VENV)
 def build_meson(session: nox.Session) -> None:
     """Build mathcore_meson (sdist, then wheel from it) into dist/meson/."""
     build_variants(session, default_builds(backend="meson"), *session.posargs)
 
 
-@nox.session(default=False)
+@nox.session(default=False, reuse_venv=BUILD_VENV)
 def build_cmake(session: nox.Session) -> None:
     """Build mathcore_cmake (sdist, then wheel from it) into dist/cmake/."""
     build_variants(session, default_builds(backend="cmake"), *session.posargs)
 
 
-@nox.session
+@nox.session(reuse_venv=BUILD_VENV)
 def build(session: nox.Session) -> None:
     """Build all three backends with the default compiler into dist/<backend>/."""
     build_variants(session, default_builds(), *session.posargs)
 
 
 # Not in the main job (it must stay within 8 minutes here): `nox -s build_clang test`.
-@nox.session(default=False)
+@nox.session(default=False, reuse_venv=BUILD_VENV)
 def build_clang(session: nox.Session) -> None:
     """Build all three backends with clang and LLVM's OpenMP (libomp) into dist/<backend>-clang/."""
     build_variants(session, select(compiler="clang"), *session.posargs)
@@ -109,7 +116,7 @@ def build_clang(session: nox.Session) -> None:
 # Not in the main job either: it needs Python 3.12, the oldest CPython an
 # abi3 wheel of the Limited API 3.12 installs on. `nox -s test` on 3.12 or
 # later tests these wheels with the others; test_abi3 tests them on 3.12 and 3.13.
-@nox.session(python=ABI3_FLOOR, default=False)
+@nox.session(python=ABI3_FLOOR, default=False, reuse_venv=BUILD_VENV)
 def build_abi3(session: nox.Session) -> None:
     """Build all three backends as one abi3 wheel each (CPython 3.12 and later) into dist/<backend>-abi3/."""
     build_variants(session, select(abi=ABI3), *session.posargs)
@@ -247,6 +254,12 @@ def check(session: nox.Session) -> None:
 def build_errors(session: nox.Session) -> None:
     """Check that build sessions explain a missing C compiler or OpenMP (on a copy of the repo)."""
     session.run(sys.executable, "-m", "tools.checks.build_errors", *session.posargs, external=True)
+
+
+@nox.session(python=False, default=False)
+def faults(session: nox.Session) -> None:
+    """Interrupt, double, misplace and starve each backend's build; judge what is left: reports/faults.* (`-- --smoke`)."""
+    session.run(sys.executable, "-m", "tools.checks.faults", *session.posargs, external=True)
 
 
 # --- the development loop: coverage, a compiler cache, sanitizers -------------
@@ -400,7 +413,7 @@ def test_newest(session: nox.Session) -> None:
 # --- Cython's shared utility module ---------------------------------------------
 
 
-@nox.session(default=False)
+@nox.session(default=False, reuse_venv=BUILD_VENV)
 def build_shared(session: nox.Session) -> None:
     """Build all three backends with Cython's utility code in one module, <package>._cyutility, into build/shared/dist/."""
     build_variants(session, select(utility="shared"), *session.posargs)
@@ -418,7 +431,7 @@ def test_shared(session: nox.Session) -> None:
 # --- robustness: builds without OpenMP ------------------------------------------
 
 
-@nox.session(default=False)
+@nox.session(default=False, reuse_venv=BUILD_VENV)
 @nox.parametrize("backend", NAMES, ids=list(NAMES))
 def build_no_openmp(session: nox.Session, backend: str) -> None:
     """Build mathcore_<backend>_no_openmp with its OpenMP switch off into build/no-openmp/dist/."""

@@ -19,11 +19,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -144,33 +146,58 @@ def checkout_lock(root: Path = ROOT) -> Iterator[None]:
             lock.truncate(0)
 
 
+def partial_folders(v: Variant, root: Path = ROOT) -> list[Path]:
+    """The temporary folders where builds of v write (one while a build runs; a killed build's until the next)."""
+    return sorted((root / "build").glob(f".partial-{v.label}-*"))
+
+
+def _move_in(done: Path, target: Path) -> None:
+    """Move a finished file to `target` so that `target` is never seen half written."""
+    try:
+        done.replace(target)  # a rename: atomic
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        # dist/ on another file system than build/: copy beside the target, then rename there.
+        part = target.with_name(f".{target.name}.part")
+        shutil.copyfile(done, part)
+        part.replace(target)
+
+
 def build_variant(v: Variant, root: Path = ROOT, args: Sequence[str] = (), python: str = sys.executable) -> list[Path]:
     """Render v into root/build/<folder>, then its sdist and a wheel from it into its dist folder; the files written.
 
-    The frontend writes into a temporary folder beside the dist folder (the
-    same file system), and each finished file is moved in with a rename (os.replace),
-    which is atomic: a build killed at any moment leaves no partial sdist or
-    wheel in dist/, only a `.<folder>-partial-*` folder that the next build
-    of the variant removes.
+    The frontend writes into a temporary folder under build/ (the file system
+    of dist/ as a rule), and each finished file is moved into the dist folder
+    with a rename (os.replace), which is atomic: a build killed at any moment,
+    SIGKILL included, leaves no partial sdist or wheel in dist/, only a
+    `build/.partial-<label>-*` folder that the next build of the variant removes.
     """
     project, out = root / "build" / v.folder, v.dist(root)
-    for old in (project, out, *out.parent.glob(f".{out.name}-partial-*")):
+    # The second glob: the temporary folders of builders before this one, beside the dist folder.
+    stale = [*partial_folders(v, root), *out.parent.glob(f".{out.name}-partial-*")]
+    for old in (project, out, *stale):
         shutil.rmtree(old, ignore_errors=True)
     render(v.backend, project, v.name)
     v_args, v_env = v.settings()
     if v_args or v_env:
         print(f"{v.name}: {v.switches()}", flush=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-partial-"))
+    partial = Path(tempfile.mkdtemp(dir=root / "build", prefix=f".partial-{v.label}-"))
     try:
         build(project, partial, python=python, args=[*v_args, *args], env=v_env, echo=True)
-        out.mkdir(exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
         # The sdist first: a wheel in dist/ then always has its sdist beside it.
         for done in sorted(partial.iterdir(), key=lambda p: p.suffix == ".whl"):
-            done.replace(out / done.name)
+            _move_in(done, out / done.name)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return sorted(out.iterdir())
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    # SIGTERM (CI cancelling a job, `kill PID`) unwinds like Ctrl-C, so that
+    # the build's temporary folder is removed on the way out.
+    raise SystemExit(128 + signum)
 
 
 # --- what a failed build lacked -------------------------------------------------
@@ -303,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         variants = [by_label(label) for label in args.labels]
     except KeyError as error:
         parser.error(str(error.args[0]))
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         with checkout_lock(args.root):
             for v in variants:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.make.build import Busy, checkout_lock
+from tools.make.build import Busy, checkout_lock, partial_folders
 from tools.make.render import ROOT
 
 SLOW_BUILD = textwrap.dedent(
@@ -66,7 +66,7 @@ def test_killed_while_writing_leaves_no_partial_wheel(tmp_path, sig):
     )
     try:
         dist = v.dist(tmp_path)
-        writing = lambda: any(p.stat().st_size > 4096 for p in dist.parent.glob(f".{dist.name}-partial-*/*.whl"))
+        writing = lambda: any(p.stat().st_size > 4096 for f in partial_folders(v, tmp_path) for p in f.glob("*.whl"))
         assert _wait(writing), "the slow build never started writing its wheel"
         os.killpg(child.pid, sig)
         child.wait(timeout=30)

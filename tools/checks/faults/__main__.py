@@ -1,0 +1,5 @@
+import sys
+
+from tools.checks.faults.cli import main
+
+sys.exit(main())
