@@ -108,9 +108,27 @@ def build(
         failed, output = done.returncode != 0, done.stdout[-3000:] + done.stderr[-3000:]
     elapsed = time.perf_counter() - t0
     if failed:
-        msg = f"{output}{diagnose(project, args, environ, python)}"
+        msg = f"{output}{diagnose(project, args, environ, python)}{_missing_source(project, out)}"
         raise BuildFailed(msg)
     return elapsed
+
+
+def _missing_source(project: Path, out: Path) -> str:
+    """The likely cause when the wheel failed to build from the sdist: a source that git ignores or lacks.
+
+    tools/checks/contents.py reads the one sdist in `out` (the wheel never
+    came) against the project; run as a command, as the checks are.
+    """
+    if len(list(Path(out).glob("*.tar.gz"))) != 1 or list(Path(out).glob("*.whl")):
+        return ""
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.checks.contents", str(out), "--project", str(project)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "".join(f"\n{line}" for line in done.stdout.splitlines() if line.startswith("likely cause:"))
 
 
 class Busy(RuntimeError):

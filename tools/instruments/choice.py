@@ -1,0 +1,123 @@
+"""The README's build figures, rendered from one dated report, never copied by hand.
+
+The README's choice table rests on build times; the figures under it are
+this module's rendering of one report folder's scale.json (docs/report-<date>/),
+between two marker lines that name the folder. `--write` puts the rendering
+into README.md; tools/tests/test_readme.py fails when README.md differs from
+what the folder it names renders to.
+
+    python -m tools.instruments.choice docs/report-2026-12-05 --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from tools.instruments.measure import DASH, mark_best, md_table
+from tools.registry.backends import BACKENDS, NAMES
+
+ROOT = Path(__file__).resolve().parents[2]
+BEGIN = "<!-- figures from {folder}: python -m tools.instruments.choice {folder} --write -->"
+END = "<!-- end of figures -->"
+BLOCK = re.compile(r"<!-- figures from (\S+): .*? -->\n.*?<!-- end of figures -->", re.DOTALL)
+
+
+def _series(scale: dict, kind: str, name: str, n: int) -> list[float]:
+    return scale["data"]["times"].get(kind, {}).get(name, {}).get(str(n), [])
+
+
+def _fit(fit: dict | None, spec: str = ".2f") -> str:
+    """b ± 2 standard errors: the slope's own band over every repetition."""
+    if not fit:
+        return "n/a"
+    se = f" ± {2 * fit['b_se']:{spec}}" if fit.get("b_se") is not None else ""
+    return f"{fit['b']:{spec}}{se}"
+
+
+def _mb(values: list[float]) -> list[float]:
+    return [v / 2**20 for v in values]
+
+
+def rows(scale: dict) -> list[list[str]]:
+    """One row per figure, one column per backend."""
+    derived, options = scale["derived"], scale["options"]
+    small, top, edit = min(options["modules"]), max(options["modules"]), max(options["edit_modules"])
+    builds = scale["data"].get("builds", {})
+
+    def timed(kind: str, n: int, label: str, spec: str = ".1f") -> list[str]:
+        return [label, *mark_best([_series(scale, kind, b, n) for b in NAMES], spec)]
+
+    def resource(key: str, label: str) -> list[str]:
+        values = [_mb([r[key] for r in builds.get(b, {}).get(str(top), []) if r.get(key)]) for b in NAMES]
+        return [label, *mark_best(values, ".0f")]
+
+    def phase(name: str, label: str) -> list[str]:
+        fits = [derived["builds"].get(b, {}).get("phase_fits", {}).get("work", {}).get(name) for b in NAMES]
+        return [label, *(_fit(f) for f in fits)]
+
+    predicted = []
+    for b in NAMES:
+        p = derived["predict"]["wheel"].get(b)
+        predicted.append(f"{p['value']:.0f} ({p['low']:.0f}{DASH}{p['high']:.0f})" if p else "n/a")
+    return [
+        ["", *(BACKENDS[b].title for b in NAMES)],
+        timed("wheel", small, f"clean wheel, {small} modules, s"),
+        timed("wheel", top, f"clean wheel, {top} modules, s"),
+        ["each module more, s (fit ± 2 se)", *(_fit(derived["fits"]["wheel"].get(b)) for b in NAMES)],
+        [f"{options['predict']} modules, s (model: fit's range)", *predicted],
+        phase("cython", "of which Cython, tool-s per module"),
+        phase("compile", "of which C compile, tool-s per module"),
+        timed("edit", edit, f"edit one `.pyx`, to the next import, {edit} modules, s"),
+        timed("edit pxd", edit, f"edit the `.pxd`, to the next import, {edit} modules, s"),
+        timed("import", edit, f"import, nothing changed, {edit} modules, s", ".2f"),
+        resource("peak_bytes", f"peak memory of the build, {top} modules, MB"),
+        resource("disk_bytes", f"build folder, {top} modules, MB"),
+    ]
+
+
+def render(folder: Path) -> str:
+    """The block that README.md holds between the markers, from `folder`'s scale.json."""
+    scale = json.loads((ROOT / folder / "scale.json").read_text(encoding="utf-8"))
+    m = scale["machine"]
+    text = md_table(rows(scale), "l" + "r" * len(NAMES))
+    note = (
+        f"Measured {scale['date'][:10]} on {m['cpu']}, {m['cores']} cores (`{scale['command']}`, "
+        f"[report]({folder.as_posix()}/scale.md)): median ({DASH}: min{DASH}max) of {scale['reps']} interleaved "
+        "repetitions. **Bold**: clear of the runner-up's range; tie: the ranges overlap, no order."
+    )
+    return "\n".join([BEGIN.format(folder=folder.as_posix()), text, "", note, END])
+
+
+def current(readme: str) -> tuple[Path, str]:
+    """The report folder that README.md names, and the block it holds."""
+    match = BLOCK.search(readme)
+    if match is None:
+        msg = f"README.md has no figures block ({END!r} and its opening marker)"
+        raise ValueError(msg)
+    return Path(match.group(1)), match.group(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.instruments.choice", description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path, help="a dated report folder holding scale.json, relative to the repo")
+    parser.add_argument("--write", action="store_true", help="replace the figures block in README.md")
+    args = parser.parse_args(argv)
+    block = render(args.folder)
+    if not args.write:
+        print(block)
+        return 0
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if BLOCK.search(text) is None:
+        sys.exit("README.md has no figures block: add the two marker lines where the figures go")
+    readme.write_text(BLOCK.sub(lambda _: block, text, count=1), encoding="utf-8")
+    print(f"README.md: figures from {args.folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
