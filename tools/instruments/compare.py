@@ -9,7 +9,8 @@ build through uv (isolated), the sdist and a wheel built from it, an editable
 install (does a .pyx edit show on the next import, and how long do imports
 take), the clean wheel build again with the flags common to all three
 backends (EQUAL_FLAGS in tools/registry/backends.py) and with those plus -g,
-then the compile flags, linkage, debug info and contents of one more build
+and with Cython's utility code in one module of its own (the shared-utility
+switch, the wheel's size kept), then the compile flags, linkage, debug info and contents of one more build
 per flags setting, and each template's configuration size. --full adds pip
 and builds without isolation; --reps 1 is a smoke run (no spread, so no
 verdicts). Every timed step renders a fresh copy of the template first
@@ -71,6 +72,8 @@ SETTINGS = ("default", *EQUAL_FLAGS)
 SETTING_TITLES = {"default": "default", "equal": "equal flags", "equal_g": "equal flags + -g"}
 # The timed clean wheel build of each setting: the user's path (uv, isolated), as "uv isolated" is for the default.
 FLAG_MODES = {"default": "uv isolated", "equal": "uv isolated, equal flags", "equal_g": "uv isolated, equal flags + -g"}
+# The clean wheel build with the template's shared-utility switch: Cython's utility code in <package>._cyutility.
+SHARED_MODE = "uv isolated, shared utility"
 # -g and its levels and formats turn debug info on; -g0 turns it off. A later one wins.
 DEBUG = re.compile(r"-g(\d|gdb\d?|dwarf(-\d)?)?")
 
@@ -98,6 +101,13 @@ def sdist_step(py: str, backend: str, work: Path, record: dict) -> float:
         )
         record["wheel_from_sdist"] = proc.returncode == 0
     return elapsed
+
+
+def shared_step(py: str, backend: str, work: Path, record: dict) -> float:
+    """A clean wheel build with the shared-utility switch; record the wheel's size."""
+    seconds, wheel = steps.variant_wheel(py, Variant(backend, utility="shared"), work)
+    record["shared_wheel_bytes"] = wheel.stat().st_size
+    return seconds
 
 
 def editable_step(py: str, backend: str, work: Path, record: dict) -> float:
@@ -227,9 +237,11 @@ def measure(args: argparse.Namespace) -> dict:
         if mode in flag_modes:
             setting = next(s for s, m in FLAG_MODES.items() if m == mode)
             return lambda: steps.variant_wheel(py, Variant(backend, flags=setting), work)[0]
+        if mode == SHARED_MODE:
+            return lambda: shared_step(py, backend, work, results[backend])
         return lambda: wheel_step(py, backend, mode, work)
 
-    timed = [*modes, *flag_modes]
+    timed = [*modes, *flag_modes, SHARED_MODE]
     with workdir("compare-") as work:
         tasks = [Task((b, m), f"{b}: {m}", step(b, m, work), BACKENDS[b].seconds) for b in NAMES for m in timed]
         times = interleave(tasks, args.reps, args.seed, "compare")
@@ -257,6 +269,7 @@ def measure(args: argparse.Namespace) -> dict:
         "smoke": args.reps < 2,
         "modes": modes,
         "flag_modes": {s: FLAG_MODES[s] for s in SETTINGS},
+        "shared_mode": SHARED_MODE,
         "equal_flags": dict(EQUAL_FLAGS),
         "python": sys.version.split()[0],
         "tools": steps.tool_versions(py),
@@ -284,6 +297,10 @@ def rows(data: dict) -> list[list[str]]:
 
     out = [["", *(f"{k} ({b[k]['backend']})" for k in NAMES)]]
     out += [[f"{m} (s)", *_timed(data, m)] for m in data["modes"]]
+    if shared := data.get("shared_mode"):  # reports before 2026-12-05 have no shared build
+        out.append([f"{shared} (s)", *_timed(data, shared)])
+        change = [fmt_change(b[k]["times"]["uv isolated"], b[k]["times"][shared]) for k in NAMES]
+        out.append(["build time, per-module → shared utility", *change])
     out += [
         ["sdist size (kB)", *each(lambda r: f"{r['sdist_bytes'] / 1000:.1f}")],
         ["sdist files", *each(lambda r: str(len(r["sdist_files"])))],
@@ -292,6 +309,11 @@ def rows(data: dict) -> list[list[str]]:
         ["editable: .pyx edit seen on import", *each(lambda r: "yes" if r["edit_visible"] else "no")],
         ["editable: first import after edit (s)", *imports("import_after_edit_s")],
         ["wheel size (kB)", *each(lambda r: f"{r['wheel_bytes'] / 1000:.1f}")],
+        *(
+            [["wheel size, shared utility (kB)", *each(lambda r: f"{r['shared_wheel_bytes'] / 1000:.1f}")]]
+            if shared
+            else []
+        ),
         ["wheel files", *each(lambda r: str(len(r["files"])))],
         ["compile flags", *each(lambda r: "n/a" if r["compile_flags"] is None else " ".join(r["compile_flags"]))],
         ["libraries linked (DT_NEEDED)", *each(lambda r: "n/a" if r["needed"] is None else ", ".join(r["needed"]))],
@@ -432,6 +454,7 @@ def chart(data: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     modes = [*data["modes"], *(m for s, m in data["flag_modes"].items() if s != "default")]
+    modes += [data["shared_mode"]] if "shared_mode" in data else []
     fig, ax = plt.subplots(figsize=(1.5 * len(modes) + 3, 4.5))
     width = 0.8 / len(NAMES)
     for i, backend in enumerate(NAMES):

@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import statistics
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -141,10 +142,15 @@ def variant_wheel(py: str, v: Variant, work: Path) -> tuple[float, Path]:
     return seconds, Path(shutil.copy2(next(out.glob("*.whl")), kept))
 
 
-def editable_install(py: str, backend: str, project: Path) -> float:
-    """`pip install --no-build-isolation -e project` (the templates' development setup); return the wall time."""
-    cmd = [py, "-m", "pip", "install", "--no-deps", "--no-build-isolation", *backend_of(backend).editable_args]
-    return run([*cmd, "-e", str(project)])[0]
+def editable_install(
+    py: str, backend: str, project: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> float:
+    """`pip install --no-build-isolation -e project` (the templates' development setup); return the wall time.
+
+    args, env: a variant's settings (Variant.settings), for pip and the build.
+    """
+    cmd = [py, "-m", "pip", "install", "--no-deps", "--no-build-isolation", *backend_of(backend).editable_args, *args]
+    return run([*cmd, "-e", str(project)], env={**os.environ, **env} if env else None)[0]
 
 
 def uninstall(py: str, *names: str) -> None:
@@ -179,9 +185,10 @@ def probe(py: str, name: str, modules: Sequence[str], stamp: int, kind: str = "p
     return seconds, "edit seen: True" in out
 
 
-def time_import(py: str, module: str, repeats: int = 5) -> float:
-    """Median wall time of a fresh interpreter importing `module`."""
-    return statistics.median(run([py, "-c", f"import {module}"])[0] for _ in range(repeats))
+def time_import(py: str, module: str, repeats: int = 5, submodules: Sequence[str] = ()) -> float:
+    """Median wall time of a fresh interpreter importing `module` (and its `submodules`: the whole package)."""
+    names = ", ".join([module, *(f"{module}.{m}" for m in submodules)])
+    return statistics.median(run([py, "-c", f"import {names}"])[0] for _ in range(repeats))
 
 
 def tool_versions(py: str) -> dict[str, str]:

@@ -99,8 +99,11 @@ class Variant:
         """Its folder under build/ and under its dist root: meson, meson-clang."""
         return self.label.replace("_", "-")
 
-    def settings(self) -> tuple[list[str], dict[str, str]]:
-        """The arguments for the build frontend and the environment that make this variant."""
+    def settings(self, name: str | None = None) -> tuple[list[str], dict[str, str]]:
+        """The arguments for the build frontend and the environment that make this variant.
+
+        name: the package they build, where it is not the variant's own (a switch may name it: {NAME}_SHARED_UTILITY).
+        """
         switches = []
         if self.openmp != "auto":
             switches.append(self.spec.openmp[self.openmp])
@@ -114,7 +117,7 @@ class Variant:
             switches.append(self.spec.flags[self.flags])
         args, env = [], {**COMPILER_ENV[self.compiler], **self.env}
         for switch in switches:
-            more_args, more_env = switch.named(self.name)
+            more_args, more_env = switch.named(name or self.name)
             args, env = [*args, *more_args], {**env, **more_env}
         return [*args, *self.args], env
 

@@ -90,6 +90,7 @@ def _data(reps: int) -> dict:
     backends = {}
     for i, name in enumerate(compare.NAMES):
         times = {m: [10.0 + i + 0.1 * r for r in range(reps)] for m in [*modes, *flag_modes.values()]}
+        times[compare.SHARED_MODE] = [9.0 + i + 0.1 * r for r in range(reps)]
         backends[name] = {
             "backend": name,
             "times": times,
@@ -102,6 +103,7 @@ def _data(reps: int) -> dict:
             "import_after_edit_s": [0.2] * reps,
             "edit_visible": True,
             "wheel_bytes": 100_000,
+            "shared_wheel_bytes": 150_000,
             "files": {"a": 1},
             "compile_flags": ["-O3"],
             "needed": ["libgomp.so.1"],
@@ -118,6 +120,7 @@ def _data(reps: int) -> dict:
         "smoke": reps < 2,
         "modes": modes,
         "flag_modes": flag_modes,
+        "shared_mode": compare.SHARED_MODE,
         "equal_flags": dict(compare.EQUAL_FLAGS),
         "python": "3.11",
         "tools": {},
@@ -134,3 +137,5 @@ def test_compare_report_marks_a_smoke_run_and_shows_spreads():
     assert f"10.1 (10.0{DASH}10.2)" in full
     assert "**-g**: wheel size" in full
     assert "equal flags: yes" in full
+    assert "| wheel size, shared utility (kB) | 150.0 |" in full
+    assert "| build time, per-module → shared utility | -1.0 s |" in full  # 10.1 → 9.1, ranges apart

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -283,7 +284,8 @@ def test_wheel_task_records_phases_memory_and_the_kept_build_folder(tmp_path: Pa
     def fresh(backend, *_args, **_kwargs):
         project = tmp_path / f"{backend}-project"
         (project / "wheel-out").mkdir(parents=True)
-        (project / "wheel-out" / "x.whl").write_bytes(b"")
+        with zipfile.ZipFile(project / "wheel-out" / "x.whl", "w") as whl:
+            whl.writestr("x/_core.so", b"\0" * 1000)
         return project
 
     def wheel(*_args, args, env):
@@ -304,11 +306,20 @@ def test_wheel_task_records_phases_memory_and_the_kept_build_folder(tmp_path: Pa
     (point,) = rec.points
     assert point["task"] == ["wheel", "meson", 4]
     assert (point["peak_bytes"], point["disk_bytes"], point["phases"]["jobs_max"]) == (123, 456, 2)
+    assert point["installed_bytes"] == 1000
+    assert point["wheel_bytes"] > 0
     assert stub.read_args[1] == module_names(4)
     assert any(a.startswith("-Cstub-log=") for a in seen["args"])
     assert any(a.startswith("-Cbuild-dir=") for a in seen["args"])  # kept, to be measured
     assert seen["env"]["CFLAGS"] == "-stub"
     assert not (tmp_path / "meson-project").exists()  # removed once measured
+
+    # The shared build: the switch names the package built (not the folder it is in), and a wheel without
+    # the utility module is refused rather than timed under the wrong name.
+    shared = setups.wheel_task(Variant("setuptools", utility="shared"), 4, tmp_path, rec)
+    with pytest.raises(setups.StepFailed, match="_cyutility is missing"):
+        shared.run()
+    assert seen["env"]["SCALE_SETUPTOOLS_SHARED_N4_SHARED_UTILITY"] == "1"
 
 
 def test_merge_env_joins_flags():
@@ -319,3 +330,42 @@ def test_merge_env_joins_flags():
         "A": "2",
         "B": "3",
     }
+
+
+def test_the_shared_builds_are_planned_at_every_n_and_named_for_the_package_built():
+    from tools.instruments.scale import setups
+    from tools.registry.backends import NAMES
+    from tools.registry.variants import Variant
+
+    keys = setups.plan([2, 8, 32], [2, 8], [2])
+    for b in NAMES:
+        assert {("wheel", f"{b}_shared", n) for n in (2, 8, 32)} <= set(keys)
+        assert {(k, f"{b}_shared", n) for k in setups.DEV_KINDS for n in (2, 8)} <= set(keys)
+        assert ("edit", f"{b}_shared", 32) not in keys
+    shared = Variant("setuptools", utility="shared")
+    name = setups.package_name(shared, 8)
+    assert name == "scale_setuptools_shared_n8"
+    # setuptools' switch names the package: the variable must be the rendered package's, not the variant's.
+    assert shared.settings(name)[1] == {"SCALE_SETUPTOOLS_SHARED_N8_SHARED_UTILITY": "1"}
+
+
+def test_shared_gains_call_ties_and_find_the_break_even_n():
+    from tools.instruments.scale import shared
+
+    times = {
+        "meson": {2: [5.0, 5.1, 5.2], 8: [10.0, 10.5, 11.0], 32: [40.0, 41.0, 42.0]},
+        "meson_shared": {2: [6.0, 6.1, 6.2], 8: [10.2, 10.4, 10.6], 32: [30.0, 31.0, 32.0]},
+    }
+    builds = {
+        label: {n: [{"wheel_bytes": w * n, "installed_bytes": 3 * w * n}] for n in (2, 8, 32)}
+        for label, w in (("meson", 100), ("meson_shared", 90))
+    }
+    builds["meson_shared"][2] = [{"wheel_bytes": 500, "installed_bytes": 1500}]  # the utility module outweighs at 2
+    found = shared.gains({"times": {"wheel": times}, "builds": builds})["meson"]
+    assert found["times"]["wheel"][8]["tie"] is True
+    assert found["times"]["wheel"][32]["tie"] is False
+    assert found["break_even"]["clean wheel"] == 32  # slower at 2, a tie at 8: neither counts
+    assert found["break_even"]["wheel kB"] == 8
+    assert shared.break_even({2: True, 8: False, 32: True}) == 32
+    assert shared.break_even({2: True, 8: True}) == 2
+    assert shared.break_even({2: True, 8: False}) is None

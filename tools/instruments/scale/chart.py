@@ -32,7 +32,9 @@ def chart(report: dict, path: Path) -> None:
     times = report["data"]["times"]
     fig, axes = plt.subplots(1, len(PANELS), figsize=(17, 4.2))
     for ax, (kind, title) in zip(axes, PANELS, strict=True):
-        for name in [n for n in NAMES if n in times.get(kind, {})]:  # the one-job builds are not drawn
+        # The one-job builds are not drawn; each backend's shared build is, dashed, in its colour.
+        drawn = [(b, b, "o-") for b in NAMES] + [(f"{b}_shared", b, "s--") for b in NAMES]
+        for name, backend, style in [d for d in drawn if d[0] in times.get(kind, {})]:
             series = times[kind][name]
             ns = sorted(series)
             med = [sorted(series[n])[len(series[n]) // 2] for n in ns]
@@ -40,7 +42,7 @@ def chart(report: dict, path: Path) -> None:
                 [m - min(series[n]) for m, n in zip(med, ns, strict=True)],
                 [max(series[n]) - m for m, n in zip(med, ns, strict=True)],
             ]
-            ax.errorbar(ns, med, yerr=err, fmt="o-", capsize=3, label=name, color=BACKENDS[name].color)
+            ax.errorbar(ns, med, yerr=err, fmt=style, capsize=3, label=name, color=BACKENDS[backend].color)
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ticks = report["options"]["modules"]

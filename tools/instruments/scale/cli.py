@@ -13,7 +13,7 @@ from tools.instruments import steps
 from tools.instruments.measure import command_line, report, workdir
 from tools.instruments.measure import parser as instrument_parser
 from tools.instruments.scale import __doc__ as DOC
-from tools.instruments.scale import setups
+from tools.instruments.scale import setups, shared
 from tools.instruments.scale.analysis import analyse
 from tools.instruments.scale.chart import chart, phases_chart
 from tools.instruments.scale.record import Record, collect
@@ -83,7 +83,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
 def guess(args: argparse.Namespace) -> float:
     """A first guess of the run's seconds, from the tasks' own estimates (the registry's build times and a guess per module)."""
     keys = setups.plan(args.modules, args.edit_modules, args.one_job_modules)
-    installs = [("editable install", b, n) for b in NAMES for n in args.edit_modules]
+    installs = setups.installs(args.edit_modules)
     return sum(setups.estimate(*k) for k in keys) * args.reps + sum(setups.estimate(*k) for k in installs)
 
 
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         info["load_average_after"] = machine(cores)["load_average"]
         wanted = set(setups.plan(args.modules, args.edit_modules, args.one_job_modules))
-        wanted |= {("editable install", b, n) for b in NAMES for n in args.edit_modules}
+        wanted |= set(setups.installs(args.edit_modules))
         data = collect(record.points, wanted)
         pairs = {v.label: setups.SERIAL[v.label] for v in setups.PARALLEL}
         return {
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> None:
             "complete": True,
             "duration_s": time.perf_counter() - t0,
             "data": data,
-            "derived": analyse(data, pairs, list(NAMES), cores, args.predict),
+            "derived": {**analyse(data, pairs, list(NAMES), cores, args.predict), "shared": shared.gains(data)},
             "points": record.points,
         }
 

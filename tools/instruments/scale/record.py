@@ -22,6 +22,8 @@ from tools.instruments.measure import _str_keys
 # A task's key: (kind, backend or variant label, N).
 Key = tuple[str, str, int]
 KINDS = ("wheel", "edit", "edit pxd", "import", "editable install")
+# What each clean wheel build records about its wheel: its size, and what it unpacks to (the installed size).
+SIZES = ("wheel_bytes", "installed_bytes")
 
 
 def key_of(task: list | tuple) -> Key:
@@ -105,7 +107,7 @@ def collect(points: list[dict], wanted: set[Key] | None = None) -> dict:
         if p.get("libs") is not None:
             data["libs"].setdefault(name, {}).setdefault(n, p["libs"])
         if kind == "wheel":
-            build = {k: p.get(k) for k in ("seconds", "phases", "peak_bytes", "disk_bytes")}
+            build = {k: p.get(k) for k in ("seconds", "phases", "peak_bytes", "disk_bytes", *SIZES)}
             data["builds"].setdefault(name, {}).setdefault(n, []).append(build)
     for kind, per_name in data["times"].items():
         for name, series in per_name.items():

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tools.instruments.measure import DASH, NO_SPREAD, fmt_spread, mark_best, md_table
-from tools.instruments.scale.setups import ONE_JOB, PARALLEL
+from tools.instruments.scale import shared
+from tools.instruments.scale.setups import DEV, ONE_JOB, PARALLEL, SHARED
 from tools.instruments.steps import module_graph
 from tools.registry.backends import NAMES
 
@@ -69,7 +70,7 @@ def phase_section(report: dict) -> str:
     """At the largest N: each phase's wall and work seconds per backend, and its cost per module from the fit."""
     builds, derived = report["data"].get("builds", {}), report["derived"]["builds"]
     blocks = []
-    for label in [v.label for v in PARALLEL + ONE_JOB]:
+    for label in [v.label for v in PARALLEL + SHARED + ONE_JOB]:
         per_n = builds.get(label, {})
         if not per_n:
             continue
@@ -104,7 +105,9 @@ def phase_section(report: dict) -> str:
 def resources_section(report: dict, counts: list[int], n_new: int) -> str:
     """Peak memory of the whole build (every process, summed) and the size of its build folder, per N."""
     derived = report["derived"]["builds"]
-    labels = [v.label for v in PARALLEL + ONE_JOB if any(derived.get(v.label, {}).get("peak_bytes", {}).values())]
+    labels = [
+        v.label for v in PARALLEL + SHARED + ONE_JOB if any(derived.get(v.label, {}).get("peak_bytes", {}).values())
+    ]
     if not labels:
         return "No memory or folder data: tools/inspect/phases.py was not there when this ran."
     rows = [["N", *(f"{b} peak MB" for b in labels), *(f"{b} build folder MB" for b in labels)]]
@@ -202,7 +205,7 @@ def contradictions_section(report: dict) -> str:
 def libs_lines(libs: dict[str, dict[int, dict]]) -> list[str]:
     """Per wheel: its extension modules grouped by the libraries they link; modules without OpenMP flagged."""
     lines = []
-    for name in [v.label for v in PARALLEL + ONE_JOB if v.label in libs]:
+    for name in [v.label for v in PARALLEL + SHARED + ONE_JOB if v.label in libs]:
         for n, modules in sorted(libs[name].items()):
             groups: dict[str, list[str]] = {}
             for module, needed in modules.items():
@@ -219,7 +222,8 @@ def libs_lines(libs: dict[str, dict[int, dict]]) -> list[str]:
 def markdown(report: dict) -> str:
     data, derived, m, o = report["data"], report["derived"], report["machine"], report["options"]
     counts, edit_counts, n_new = o["modules"], o["edit_modules"], o["predict"]
-    backends, wheel_names = list(NAMES), [v.label for v in PARALLEL]
+    wheel_names = [v.label for v in PARALLEL + SHARED]
+    dev_names = [v.label for v in DEV]
     one_job = [v.label for v in ONE_JOB if v.label in data["times"].get("wheel", {})]
     stopped = (
         f"The edit loops were measured up to N = {edit_counts[-1]} (`--edit-max {o['edit_max']}`), not at "
@@ -232,7 +236,7 @@ def markdown(report: dict) -> str:
         found = data["edit seen"].get(kind, {})
         return (
             ", ".join(
-                f"{b} {'yes' if found.get(b) and all(found[b].values()) else 'NO'}" for b in backends if b in found
+                f"{b} {'yes' if found.get(b) and all(found[b].values()) else 'NO'}" for b in dev_names if b in found
             )
             or "-"
         )
@@ -304,7 +308,7 @@ Editable installs (`pip install --no-build-isolation -e .`, scikit-build-core wi
 `build-dir`), each in a virtual environment of its own. meson-python and scikit-build-core rebuild on import;
 setuptools does not, so its time is the reinstall its README asks for plus the import. Edit seen: {seen("pyx")}.
 
-{kind_section(report, "edit", backends, edit_counts, n_new) if edit_counts else "Not measured."}
+{kind_section(report, "edit", dev_names, edit_counts, n_new) if edit_counts else "Not measured."}
 
 ## Edit `_kernels.pxd`, until the next import sees it in every module, seconds
 
@@ -312,14 +316,16 @@ The edit changes a constant that `_kernels.pxd` declares and every module expose
 first-level module's `.pxd`: the build tool must follow the cimports transitively (Cython's dependency files, read
 by ninja; cythonize's own check in setuptools). Seen in every module: {seen("pxd")}.
 
-{kind_section(report, "edit pxd", backends, edit_counts, n_new) if edit_counts else "Not measured."}
+{kind_section(report, "edit pxd", dev_names, edit_counts, n_new) if edit_counts else "Not measured."}
 
 ## Import with nothing changed (editable installs), seconds
 
+A fresh interpreter importing the package and every compiled module in it, median of 3 imports per repetition.
+
 {
         md_table(
-            [["N", *backends], *series_rows(data["times"].get("import", {}), backends, edit_counts, 0, ".3f")],
-            "r" * 4,
+            [["N", *dev_names], *series_rows(data["times"].get("import", {}), dev_names, edit_counts, 0, ".3f")],
+            "r" * (len(dev_names) + 1),
         )
         if edit_counts
         else "Not measured."
@@ -328,11 +334,18 @@ by ninja; cythonize's own check in setuptools). Seen in every module: {seen("pxd
 First editable install (a full development build, measured once): {
         "; ".join(
             f"{b} " + ", ".join(f"N={n} {fmt(t[0])} s" for n, t in sorted(installs[b].items()))
-            for b in backends
+            for b in dev_names
             if b in installs
         )
         or "-"
     }.
+
+## The shared utility module: what it saves, and from which N
+
+`*_shared`: the same package built with Cython's utility code compiled once, into `<package>._cyutility` (each
+template's shared-utility switch, docs/shared-utility.md), against each module carrying its own copy.
+
+{shared.section(report)}
 
 ## Parallel efficiency on {m["cores"]} cores
 

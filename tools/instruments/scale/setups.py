@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from tools.inspect.dists import extension_libs
 from tools.instruments import steps
 from tools.instruments.measure import Task, interleave
 from tools.instruments.scale.record import Record
-from tools.make.build import run, uv
+from tools.make.build import StepFailed, run, uv
 from tools.make.render import modules as listed_modules
 from tools.registry.backends import BACKENDS, NAMES
 from tools.registry.variants import Variant
@@ -28,17 +29,30 @@ try:
 except ImportError:  # written alongside this; without it the builds are timed but not taken apart
     phases = None  # type: ignore[assignment]
 
-# The builds timed: each template as it is, and with one compile job for its parallel efficiency.
+# The builds timed: each template as it is, with Cython's utility code in one module of its own (the
+# shared-utility switch), and with one compile job for its parallel efficiency.
 PARALLEL = [Variant(b) for b in NAMES]
+SHARED = [Variant(b, utility="shared") for b in NAMES]
 ONE_JOB = [Variant(b, jobs=1) for b in NAMES]
 SERIAL = {v.label: Variant(v.backend, jobs=1).label for v in PARALLEL}
+# The development setups (editable installs): each template as it is, and shared.
+DEV = [*PARALLEL, *SHARED]
+DEV_KINDS = ("edit", "edit pxd", "import")
 # First guesses of the seconds a module adds, for the estimate of the time left only.
 GUESS_PER_MODULE = 2.4  # CPU seconds: 0.8-1.4 s of wall per module on 2 cores, 1.5-2.8 with one job (2026-12-05)
 GUESS_EDIT = 4.0
 
 
-def package_name(backend: str, n: int) -> str:
-    return f"scale_{backend}_n{n}"
+def package_name(v: Variant, n: int) -> str:
+    """scale_meson_n8, scale_meson_shared_n8: one-job builds build the same package as the template's."""
+    return f"scale_{v.backend}{'_shared' if v.utility == 'shared' else ''}_n{n}"
+
+
+def wheel_sizes(wheel: Path) -> dict[str, int]:
+    """The wheel's size, and what it unpacks to: the installed size, RECORD aside."""
+    with zipfile.ZipFile(wheel) as z:
+        installed = sum(i.file_size for i in z.infolist())
+    return {"wheel_bytes": wheel.stat().st_size, "installed_bytes": installed}
 
 
 def build_requires(project: Path) -> list[str]:
@@ -56,9 +70,9 @@ def guess_build(backend: str, n: int, jobs: int | None = None) -> float:
 
 @dataclass
 class DevSetup:
-    """An editable install of one backend with n modules, in a virtual environment of its own."""
+    """An editable install of one variant (PARALLEL or SHARED) with n modules, in a virtual environment of its own."""
 
-    backend: str
+    variant: Variant
     n: int
     project: Path
     python: str
@@ -68,13 +82,22 @@ class DevSetup:
     installed: bool = False
     seen: dict[str, list[bool]] = field(default_factory=lambda: {"pyx": [], "pxd": []})
 
+    @property
+    def backend(self) -> str:
+        return self.variant.backend
+
+    @property
+    def label(self) -> str:
+        return self.variant.label
+
     def install(self) -> float:
-        seconds = steps.editable_install(self.python, self.backend, self.project)
+        args, env = self.variant.settings(self.name)
+        seconds = steps.editable_install(self.python, self.backend, self.project, args, env)
         self.installed = True
         return seconds
 
     def _reinstall(self) -> float:
-        """setuptools compiles at install time only: its README says to install again after an edit."""
+        """setuptools compiles at install time only: its README says to install again after an edit (same settings)."""
         return 0.0 if BACKENDS[self.backend].rebuilds_on_import else self.install()
 
     def edit_until_seen(self) -> float:
@@ -83,7 +106,7 @@ class DevSetup:
         steps.edit(self.project, self.name, "_core", self.stamp)
         reinstall = self._reinstall()
         seconds, seen = steps.probe(self.python, self.name, ["_core"], self.stamp)
-        self.record.note(("edit", self.backend, self.n), seen=seen)
+        self.record.note(("edit", self.label, self.n), seen=seen)
         return reinstall + seconds
 
     def edit_pxd_until_seen(self) -> float:
@@ -93,23 +116,24 @@ class DevSetup:
         reinstall = self._reinstall()
         modules = listed_modules(self.project, self.backend)
         seconds, seen = steps.probe(self.python, self.name, modules, self.stamp, "pxd")
-        self.record.note(("edit pxd", self.backend, self.n), seen=seen)
+        self.record.note(("edit pxd", self.label, self.n), seen=seen)
         return reinstall + seconds
 
     def import_unchanged(self) -> float:
-        return steps.time_import(self.python, self.name, repeats=3)
+        """The whole package: every compiled module (and the shared utility module, which they import)."""
+        return steps.time_import(self.python, self.name, 3, listed_modules(self.project, self.backend))
 
 
-def dev_setup(backend: str, n: int, work: Path, record: Record) -> DevSetup:
+def dev_setup(v: Variant, n: int, work: Path, record: Record) -> DevSetup:
     """Render the project and make its virtual environment (uv, with pip) holding the build requirements."""
-    name = package_name(backend, n)
+    backend, name = v.backend, package_name(v, n)
     project = steps.fresh(backend, work, name, modules=n, stamps=True)
-    venv = project.parent / f"venv-{backend}-{n}"
+    venv = project.parent / f"venv-{v.label}-{n}"
     run([uv(), "venv", "--quiet", "--seed", "--python", sys.executable, str(venv)])
     python = str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
     requires = [*build_requires(project), *BACKENDS[backend].dev_tools]
     run([uv(), "pip", "install", "--quiet", "--python", python, *requires])
-    return DevSetup(backend, n, project, python, name, record)
+    return DevSetup(v, n, project, python, name, record)
 
 
 def merge_env(base: dict[str, str], more: dict[str, str]) -> dict[str, str]:
@@ -137,11 +161,12 @@ def wheel_task(v: Variant, n: int, work: Path, record: Record) -> Task:
     key = ("wheel", v.label, n)
 
     def build() -> float:
-        project = steps.fresh(v.backend, work, package_name(v.backend, n), modules=n)
+        name = package_name(v, n)
+        project = steps.fresh(v.backend, work, name, modules=n)
         logdir = project.parent / f"{project.name}-phases"
         try:
             out = project / "wheel-out"
-            args, env = v.settings()
+            args, env = v.settings(name)
             if phases is not None:
                 p_args, p_env = phases.instrument(v.backend, logdir)
                 args, env = [*args, *p_args], merge_env(env, p_env)
@@ -159,7 +184,11 @@ def wheel_task(v: Variant, n: int, work: Path, record: Record) -> Task:
             else:
                 seconds = steps.wheel(sys.executable, project, out, args=args, env=env)
                 details = {"phases": None, "peak_bytes": None, "disk_bytes": None}
-            details["libs"] = extension_libs(next(out.glob("*.whl")))
+            wheel = next(out.glob("*.whl"))
+            details.update(libs=extension_libs(wheel), **wheel_sizes(wheel))
+            if (v.utility == "shared") != ("_cyutility" in details["libs"]):  # not the build the column names
+                msg = f"{v.label}, N={n}: the wheel's modules are {sorted(details['libs'])}: _cyutility is {'missing' if v.utility == 'shared' else 'there'}"
+                raise StepFailed(msg)
             record.note(key, **details)
             return seconds
         finally:
@@ -171,7 +200,7 @@ def wheel_task(v: Variant, n: int, work: Path, record: Record) -> Task:
 
 def estimate(kind: str, name: str, n: int) -> float:
     """A first guess of a task's seconds, for the time left until it has run once (and --dry-run)."""
-    backend, jobs = name.removesuffix("_j1"), 1 if name.endswith("_j1") else None
+    backend, jobs = name.removesuffix("_j1").removesuffix("_shared"), 1 if name.endswith("_j1") else None
     build = guess_build(backend, n, jobs)
     rebuild_all = build - BACKENDS[backend].seconds + GUESS_EDIT
     if kind == "import":
@@ -182,7 +211,7 @@ def estimate(kind: str, name: str, n: int) -> float:
 
 
 def dev_tasks(s: DevSetup) -> list[Task]:
-    b, n = s.backend, s.n
+    b, n = s.label, s.n
     return [
         Task(("edit", b, n), f"{b} edit one .pyx, N={n}", s.edit_until_seen, estimate("edit", b, n)),
         Task(("edit pxd", b, n), f"{b} edit the .pxd, N={n}", s.edit_pxd_until_seen, estimate("edit pxd", b, n)),
@@ -191,11 +220,16 @@ def dev_tasks(s: DevSetup) -> list[Task]:
 
 
 def plan(counts: list[int], edit_counts: list[int], one_job_counts: list[int]) -> list[tuple[str, str, int]]:
-    """Every task key of a run: wheels at every N, one-job wheels at some, the edit loops up to --edit-max."""
-    keys = [("wheel", v.label, n) for v in PARALLEL for n in counts]
+    """Every task key of a run: wheels at every N (shared too), one-job wheels at some, the edit loops up to --edit-max."""
+    keys = [("wheel", v.label, n) for v in [*PARALLEL, *SHARED] for n in counts]
     keys += [("wheel", v.label, n) for v in ONE_JOB for n in one_job_counts]
-    keys += [(kind, b, n) for b in NAMES for n in edit_counts for kind in ("edit", "edit pxd", "import")]
+    keys += [(kind, v.label, n) for v in DEV for n in edit_counts for kind in DEV_KINDS]
     return keys
+
+
+def installs(edit_counts: list[int]) -> list[tuple[str, str, int]]:
+    """The editable installs a run makes (timed once each): one per development setup."""
+    return [("editable install", v.label, n) for v in DEV for n in edit_counts]
 
 
 def measure(args, record: Record, work: Path) -> None:
@@ -206,22 +240,17 @@ def measure(args, record: Record, work: Path) -> None:
     def pending(key: tuple) -> bool:
         return key in wanted and len(done.get(key, [])) < args.reps
 
-    needed = [
-        (b, n)
-        for b in NAMES
-        for n in args.edit_modules
-        if any(pending((k, b, n)) for k in ("edit", "edit pxd", "import"))
-    ]
+    needed = [(v, n) for v in DEV for n in args.edit_modules if any(pending((k, v.label, n)) for k in DEV_KINDS)]
     if needed:
         print(f"preparing {len(needed)} development setups (virtual environments)", flush=True)
-    setups = {(b, n): dev_setup(b, n, work, record) for b, n in needed}
+    setups = {(v.label, n): dev_setup(v, n, work, record) for v, n in needed}
     install_tasks = [
         Task(("editable install", b, n), f"{b} editable install, N={n}", s.install, estimate("editable install", b, n))
         for (b, n), s in setups.items()
     ]
     if install_tasks:
         interleave(install_tasks, 1, args.seed, "editable installs", on_result=lambda k, _r, s: record.keep_first(k, s))
-    tasks = [wheel_task(v, n, work, record) for v in PARALLEL for n in args.modules]
+    tasks = [wheel_task(v, n, work, record) for v in [*PARALLEL, *SHARED] for n in args.modules]
     tasks += [wheel_task(v, n, work, record) for v in ONE_JOB for n in args.one_job_modules]
     for s in setups.values():
         tasks += dev_tasks(s)
