@@ -12,6 +12,9 @@ A build that fails for want of a C compiler, of Python's headers or of an
 OpenMP that was asked for ends in a long backend traceback; `build` then
 probes the toolchain the way the backends use it and raises BuildFailed
 with what is missing and what to do (the command line prints it last).
+Before the toolchain it names a full disk (the build's output said ENOSPC,
+or a disk it writes to has under 64 MiB free: the mount and its room) and a
+missing frontend (`python -m build` without the build package).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -101,16 +105,97 @@ def build(
     environ = {**os.environ, **(env or {})}
     t0 = time.perf_counter()
     if echo:
-        failed = subprocess.run(cmd, env=environ, check=False).returncode != 0
+        failed, said = _tee(cmd, environ)
         output = ""
     else:
         done = subprocess.run(cmd, env=environ, capture_output=True, text=True, check=False)
         failed, output = done.returncode != 0, done.stdout[-3000:] + done.stderr[-3000:]
+        said = ""
+        for line in (done.stdout + done.stderr).splitlines():
+            said = _full_line(said, line)
     elapsed = time.perf_counter() - t0
     if failed:
-        msg = f"{output}{diagnose(project, args, environ, python)}{_missing_source(project, out)}"
+        why = disk_full(said, [project, out, Path(environ.get("TMPDIR") or tempfile.gettempdir())]) or diagnose(
+            project, args, environ, python, frontend
+        )
+        msg = f"{output}{why}{_missing_source(project, out)}"
         raise BuildFailed(msg)
     return elapsed
+
+
+def _tee(cmd: Sequence[str], environ: Mapping[str, str]) -> tuple[bool, str]:
+    """Run `cmd`, its output (stderr merged) passed to ours line by line; (failed, its first line naming a full disk)."""
+    said = ""
+    proc = subprocess.Popen(
+        cmd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    )
+    try:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            said = _full_line(said, line)
+        return proc.wait() != 0, said
+    except BaseException:  # Ctrl-C, SIGTERM (_terminated): the frontend goes too, as subprocess.run would do
+        proc.kill()
+        proc.wait()
+        raise
+
+
+# How a full disk reads in a build's output: Python's OSError, the C compiler's and the linker's messages, uv's.
+FULL = re.compile(r"No space left on device|ENOSPC|\[Errno 28\]|os error 28|Disk quota exceeded")
+NEARLY_FULL = 64 * 1024 * 1024  # bytes free under which a disk the build writes to is named even if no line said so
+
+
+def _full_line(said: str, line: str) -> str:
+    """The line to quote for a full disk: the first that says so, or a later one that says it in words."""
+    if FULL.search(line) and (not said or ("No space left" in line and "No space left" not in said)):
+        return line.strip()
+    return said
+
+
+def _mount(path: Path) -> Path:
+    path = path.resolve()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _free(room: tuple) -> int:
+    return room[0].free
+
+
+def _mib(n: float) -> str:
+    return f"{n / 1024 / 1024:.1f} MiB"
+
+
+def disk_full(said: str, places: Sequence[Path]) -> str:
+    """Why a build failed when a disk it writes to is full: each such folder, its mount and room; "" if none is.
+
+    said: the build's first line naming ENOSPC ("" if none). A disk is named
+    when the output said ENOSPC (then every disk of `places`, the fullest
+    first), or when one has under 64 MiB free.
+    """
+    disks: dict[Path, list[Path]] = {}
+    for place in places:
+        disks.setdefault(_mount(Path(place)), []).append(Path(place))
+    rooms = sorted(((shutil.disk_usage(mount), mount, folders) for mount, folders in disks.items()), key=_free)
+    rooms = [(usage, mount, folders) for usage, mount, folders in rooms if said or usage.free < NEARLY_FULL]
+    if not rooms:
+        return ""
+    where = "; ".join(
+        f"{mount}: {_mib(usage.free)} free of {_mib(usage.total)} (holds {', '.join(map(str, folders))})"
+        for usage, mount, folders in rooms
+    )
+    if said:
+        head = f"the build ran out of disk space (No space left on device) on {where}; it said: {said[:200]}"
+    else:
+        head = f"a disk the build writes to is nearly full: {where}"
+    return (
+        f"{head}. Make room there, or build on another disk "
+        "(TMPDIR for the frontend's temporary files; --root for build/ and dist/)."
+    )
 
 
 def _missing_source(project: Path, out: Path) -> str:
@@ -287,13 +372,43 @@ def _python_facts(python: str) -> tuple[str, str | None]:
     return include, cc
 
 
-def diagnose(project: Path, args: Sequence[str], environ: Mapping[str, str], python: str = sys.executable) -> str:
+def _frontend_missing(frontend: str, python: str) -> tuple[str, str] | None:
+    """(what, what to do) when the frontend itself is missing: `python -m build` without build, `-m pip` without pip."""
+    module = {"build": "build", "pip": "pip"}.get(frontend)
+    if module is None:
+        return None
+    # Not from this checkout's folder: its build/ would import as a namespace package named build.
+    code = f"import importlib.util as u; s = u.find_spec({module!r}); print(bool(s and s.origin))"
+    with tempfile.TemporaryDirectory() as elsewhere:
+        done = subprocess.run([python, "-c", code], cwd=elsewhere, capture_output=True, text=True, check=False)
+    if done.stdout.strip() == "True":
+        return None
+    what = f"the frontend: `{python} -m {module}` needs the {module} package, which that Python lacks"
+    todo = (
+        f"install it ({python} -m pip install {module}, or uv pip install --python {python} {module}; "
+        "the nox build sessions install it)"
+    )
+    return what, todo
+
+
+def diagnose(
+    project: Path,
+    args: Sequence[str],
+    environ: Mapping[str, str],
+    python: str = sys.executable,
+    frontend: str = "build",
+) -> str:
     """A short account of what the failed build lacked, and what to do about it."""
     backend, name = _package(Path(project))
     if sys.platform == "win32":  # the probes below speak POSIX compilers
         return f"building {name} failed: see the output above. A C compiler (Visual Studio Build Tools) is needed."
+    missing: list[str] = []
+    todo: list[str] = []
+    # The frontend first: without it nothing was built, whatever the toolchain lacks besides.
+    if lacking := _frontend_missing(frontend, python):
+        missing.append(lacking[0])
+        todo.append(lacking[1])
     include, default_cc = _python_facts(python)
-    missing, todo = [], []
     command = _compiler(backend, environ, default_cc)
     cc = environ.get("CC") or "cc"
     if command is None:
@@ -357,6 +472,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"built {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}", flush=True)
     except (BuildFailed, Busy) as error:
         print(error, file=sys.stderr)
+        return 1
+    except OSError as error:  # rendering the project, or moving the files into dist/, on a full disk
+        if error.errno not in {errno.ENOSPC, errno.EDQUOT}:
+            raise
+        print(disk_full(str(error), [args.root / "build", error.filename or args.root]), file=sys.stderr)
         return 1
     return 0
 

@@ -8,6 +8,7 @@ group; every wait has a deadline, so a test never hangs.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tools.make.build import Busy, checkout_lock, partial_folders
-from tools.make.render import ROOT
+from tools.make import build
+from tools.make.build import Busy, checkout_lock, disk_full, partial_folders
+from tools.make.render import ROOT, render
 
 SLOW_BUILD = textwrap.dedent(
     """
@@ -101,3 +103,40 @@ def test_second_build_refuses_naming_the_first_then_takes_a_dead_ones_lock(tmp_p
         child.wait(timeout=30)
     with checkout_lock(tmp_path):  # the dead holder's lock is free again
         assert f"pid {os.getpid()}" in Path(tmp_path, "build", ".lock").read_text()
+
+
+def test_a_full_disk_is_named_with_its_mount_and_room(tmp_path):
+    said = "cc1: fatal error: error writing to /tmp/ccX.s: No space left on device"
+    text = disk_full(said, [tmp_path / "build", tmp_path / "dist"])
+    assert text.startswith("the build ran out of disk space (No space left on device")
+    mount = Path(os.path.realpath(tmp_path))
+    while not os.path.ismount(mount):
+        mount = mount.parent
+    assert f"on {mount}:" in text
+    assert " MiB free of " in text
+
+
+def test_a_disk_with_room_is_not_blamed_but_a_nearly_full_one_is(tmp_path, monkeypatch):
+    room = lambda free: lambda _: shutil._ntuple_diskusage(256 << 20, (256 << 20) - free, free)
+    monkeypatch.setattr(build.shutil, "disk_usage", room(200 << 20))
+    assert disk_full("", [tmp_path]) == ""
+    monkeypatch.setattr(build.shutil, "disk_usage", room(2 << 20))
+    text = disk_full("", [tmp_path])
+    assert "nearly full" in text
+    assert "2.0 MiB free of 256.0 MiB" in text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a shell script stands in for Python")
+def test_a_missing_frontend_is_named_before_the_toolchain(tmp_path):
+    lacking, having = tmp_path / "lacking", tmp_path / "having"
+    lacking.write_text("#!/bin/sh\necho False\n")
+    having.write_text("#!/bin/sh\necho True\n")
+    for script in (lacking, having):
+        script.chmod(0o755)
+    assert build._frontend_missing("build", str(having)) is None
+    what, todo = build._frontend_missing("build", str(lacking))
+    assert "needs the build package" in what
+    assert "pip install build" in todo
+    project = render("setuptools", tmp_path / "p", "pkg", git=False)
+    text = build.diagnose(project, [], {"CC": "/nonexistent", "PATH": ""}, str(lacking))
+    assert text.index("the frontend") < text.index("a C compiler"), text

@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 from tools.checks.faults import cases, cli
-from tools.checks.faults.core import LOST, RECOVERED, Row, Started, artifact_problems, phase_of, temporary_leftovers
+from tools.checks.faults.core import (
+    LOST,
+    RECOVERED,
+    Row,
+    Started,
+    artifact_problems,
+    known,
+    phase_of,
+    temporary_leftovers,
+)
 
 # Calls of the C compiler as each backend makes them (the wrapper logs "$*").
 CALLS = {
@@ -112,18 +121,10 @@ def test_smoke_is_one_interruption_and_one_concurrent_case_per_backend():
     assert sum("SIGKILL during compile" in label for label in labels) == 3
     assert sum("two builds at once" in label for label in labels) == 3
     full = cli.plan(["meson"], list(cli.FAULTS), smoke=False)
-    assert (
-        len(full)
-        == len(cases.PHASES) * len(cases.SIGNALS)
-        + len(cases.SIGNALS)
-        + 1
-        + len(cases.ODD)
-        + 1
-        + 1
-        + len(cases.SIGNALS)
-        + 1
-        + 1
-    )
+    signals, odd = len(cases.SIGNALS), len(cases.ODD)
+    wheel = len(cases.PHASES) * signals + signals + odd + 1  # repo interruptions; new project: pack, odd places
+    wheel += 1 + odd + 1 + 1 + 1  # concurrent; repo odd places, future mtimes; read-only tree; out of disk
+    assert len(full) == wheel + signals + 1 + 1  # editable: interrupted rebuilds, importers at once; Cython
 
 
 def test_the_report_marks_lost_rows_and_counts_outcomes():
@@ -172,3 +173,11 @@ def test_a_finished_file_crosses_file_systems_under_a_temporary_name(tmp_path, m
     assert target.read_bytes() == b"wheel"
     assert seen == [("a.whl", "a.whl"), (".a.whl.part", "a.whl")]
     assert sorted(p.name for p in target.parent.iterdir()) == ["a.whl"]
+
+
+def test_a_lost_row_the_backend_causes_names_its_issue_and_others_do_not():
+    meson = Row("4 imports at once after an edit", "meson", "editable install", "repo", LOST)
+    assert "github.com/mesonbuild/meson-python/issues/380" in known(meson)
+    assert "github.com/mesonbuild/meson/issues/10706" in known(Row("Cython changed to 3.1.6", "meson", "e", "r", LOST))
+    assert known(Row("4 imports at once after an edit", "cmake", "editable install", "repo", LOST)) is None
+    assert known(Row("out of disk", "setuptools", "wheel build", "repo", LOST)) is None

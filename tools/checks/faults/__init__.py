@@ -1,7 +1,8 @@
 """`nox -s faults`: faults played against every backend's build, and what each leaves behind.
 
 Each fault runs on a copy of this repository (build/ and dist/ here stay as
-they are), through the command a user types, `nox -s build_<backend>`, with
+they are; every copy is made from one snapshot taken when the run starts),
+through the command a user types, `nox -s build_<backend>`, with
 SOURCE_DATE_EPOCH set so that any two wheels of one backend must be equal
 byte for byte. Per backend the copy is first built clean: that wheel is the
 reference every later build must equal.
@@ -15,9 +16,14 @@ reference every later build must equal.
   build/.lock;
 - odd places: the checkout (and TMPDIR) under a path with a space, with
   non-ASCII letters, longer than 200 characters; every file dated a day
-  ahead; the wheel is installed and its selftest run;
+  ahead; the same for a project made by `nox -s new`; the wheel is installed
+  and its selftest run;
+- a read-only source tree (root on Linux only): the rendered project on a
+  read-only bind mount, built by `python -m build` into another folder;
 - out of disk (root on Linux only): build/, dist/ and TMPDIR on a tmpfs with
-  4 MiB free, then the room made and the build run again.
+  4 MiB free, then the room made and the build run again;
+- the editable install: SIGINT, SIGTERM or SIGKILL during the rebuild on
+  import; 4 processes importing at once after a .pyx edit; Cython changed.
 
 An outcome is "recovered" (the next run, or this one, is correct), "clear
 error" (the cause is named and nothing half-made is left in dist/), "lost or

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tools.checks.faults.core import (
@@ -49,6 +52,10 @@ class Bench:
 
     def __init__(self, work: Path) -> None:
         self.work = work
+        # One copy of the sources for the whole run: every checkout and new project is made from it.
+        self.source = checkout(work / "source")
+        # and the tests `nox -s new` copies into a new project
+        shutil.copytree(ROOT / "tests", self.source / "tests", ignore=shutil.ignore_patterns("__pycache__"))
         self.cc, self.cc_log = compiler_wrapper(work / "wrapper")
         self.epoch = _epoch()
         self.repos: dict[str, Path] = {}
@@ -63,7 +70,7 @@ class Bench:
     def repo(self, backend: str) -> Path:
         """backend's checkout, built once clean: that build's wheel is the reference every later one must equal."""
         if backend not in self.repos:
-            repo = checkout(self.work / f"repo-{backend}")
+            repo = checkout(self.work / f"repo-{backend}", self.source)
             done = run(nox(repo, f"build_{backend}", reuse=False), cwd=repo, env=self.env(self.work / "tmp" / "clean"))
             wheels = variant(backend).wheels(repo)
             if done.rc != 0 or len(wheels) != 1:
@@ -83,7 +90,14 @@ class Bench:
             self._python = str(where / "bin" / "python")
         return self._python
 
+    def frontend(self) -> str:
+        """self.python() with `build` installed, the frontend build.py runs."""
+        py = self.python()
+        subprocess.run([uv(), "pip", "install", "--quiet", "--python", py, "build"], check=True, timeout=300)
+        return py
+
     def compare(self, backend: str, wheel: Path, scratch: str) -> list[str]:
+        self.repo(backend)  # the reference, when no earlier case built it (--only odd)
         return same_wheel(self.reference[backend], wheel, self.work / "scratch" / scratch)
 
 
@@ -136,8 +150,7 @@ def interrupted(bench: Bench, backend: str, phase: str, name: str) -> Row:
         row.outcome = LOST
     if stray := sorted(p.name for p in tmp.iterdir()):
         notes.append(f"{len(stray)} temporary folder(s) of the killed build left in TMPDIR ({', '.join(stray[:3])})")
-    row.note, row.seconds = "; ".join(notes), time.perf_counter() - t0
-    return row
+    return row.finish(notes, t0)
 
 
 def concurrent(bench: Bench, backend: str) -> Row:
@@ -177,8 +190,7 @@ def concurrent(bench: Bench, backend: str) -> Row:
     else:
         row.outcome = LOST
         notes.append(f"the second: exit {second.rc}: {second.tail(3)}")
-    row.note, row.seconds = "; ".join(notes), time.perf_counter() - t0
-    return row
+    return row.finish(notes, t0)
 
 
 def _deep(base: Path, length: int = 200) -> Path:
@@ -194,7 +206,7 @@ def odd_place(bench: Bench, backend: str, kind: str) -> Row:
     t0 = time.perf_counter()
     base = bench.work / "odd" / backend
     parent = _deep(base) if ODD[kind] is None else base / ODD[kind]
-    repo = checkout(parent / "repo")
+    repo = checkout(parent / "repo", bench.source)
     done = run(nox(repo, f"build_{backend}", reuse=False), cwd=repo, env=bench.env(parent / "tmp"))
     row = Row(f"checkout path: {kind}", backend, WHEEL, "repo", LOST, details={"path": str(repo)})
     wheels = variant(backend).wheels(repo)
@@ -212,7 +224,7 @@ def odd_place(bench: Bench, backend: str, kind: str) -> Row:
 def future_mtimes(bench: Bench, backend: str) -> Row:
     """Every file of the checkout dated a day ahead: `nox -s build_<backend>`, the selftest, the wheel's bytes."""
     t0 = time.perf_counter()
-    repo = checkout(bench.work / "future" / backend / "repo")
+    repo = checkout(bench.work / "future" / backend / "repo", bench.source)
     ahead = time.time() + 86400
     for path in [repo, *repo.rglob("*")]:
         os.utime(path, (ahead, ahead), follow_symlinks=False)
@@ -231,9 +243,9 @@ def future_mtimes(bench: Bench, backend: str) -> Row:
     return row
 
 
-def _selftest(bench: Bench, backend: str, wheel: Path) -> tuple[str, str]:
+def _selftest(bench: Bench, backend: str, wheel: Path, name: str | None = None) -> tuple[str, str]:
     py = bench.python()
-    name = variant(backend).name
+    name = name or variant(backend).name
     install = subprocess.run(
         [uv(), "pip", "install", "--quiet", "--reinstall", "--python", py, str(wheel)],
         capture_output=True,
@@ -246,6 +258,102 @@ def _selftest(bench: Bench, backend: str, wheel: Path) -> tuple[str, str]:
     done = run([py, "-m", f"{name}.selftest"], cwd=bench.work, env=os.environ, timeout=300)
     last = done.out.strip().splitlines()[-1:] or ["no output"]
     return (RECOVERED if done.rc == 0 else LOST), f"built; selftest: {last[0]}"
+
+
+RENDER = "import sys; from pathlib import Path; from tools.make.render import render; render(sys.argv[1], Path(sys.argv[2]), sys.argv[3])"
+READ_ONLY = "Read-only file system"
+# The option that puts a backend's build folder outside the source tree.
+OUT_OF_TREE = {"meson": "-Cbuild-dir={dir}", "cmake": "-Cbuild-dir={dir}"}
+
+
+@contextlib.contextmanager
+def _mounted_read_only(folder: Path) -> Iterator[str]:
+    """`folder` bind-mounted read-only onto itself for the duration (root ignores file modes); yields why not, or ""."""
+    for cmd in (["mount", "--bind", str(folder), str(folder)], ["mount", "-o", "remount,bind,ro", str(folder)]):
+        if (done := subprocess.run(cmd, capture_output=True, text=True, check=False)).returncode:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
+            yield f"{shlex.join(cmd)} failed: {done.stderr.strip()}"
+            return
+    try:
+        yield ""
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
+
+
+def read_only(bench: Bench, backend: str) -> Row:
+    """The rendered project on a read-only mount: `python -m build` writes its sdist and wheel elsewhere.
+
+    As build.py runs it (the sdist, then the wheel from it), but from a
+    project folder no one may write to, as a source tree on a read-only
+    share or in a container image is; the wheel must equal the reference.
+    Where the backend fails naming the read-only folder, its option for a
+    build folder elsewhere (OUT_OF_TREE) is tried, the wheel alone.
+    """
+    if skipped := skip_not_root("read-only source tree", backend):
+        return skipped
+    bench.repo(backend)  # the reference wheel
+    t0 = time.perf_counter()
+    base = bench.work / "readonly" / backend
+    project, out = base / "project", base / "out"
+    made = run(
+        [sys.executable, "-c", RENDER, backend, str(project), variant(backend).name], cwd=bench.source, env=os.environ
+    )
+    row = Row("read-only source tree", backend, WHEEL, "rendered project", LOST)
+    if made.rc != 0:
+        row.outcome = SKIPPED
+        return row.finish([f"could not render the project: {made.tail(3)}"], t0)
+    frontend = [bench.frontend(), "-m", "build", "--installer=uv"]
+    with _mounted_read_only(project) as why_not:
+        if why_not:
+            row.outcome = SKIPPED
+            return row.finish([why_not], t0)
+        done = run([*frontend, "--outdir", str(out), str(project)], cwd=base, env=bench.env(base / "tmp"))
+    wheels = sorted(out.glob("*.whl")) if out.exists() else []
+    said = next((line.strip() for line in done.out.splitlines() if READ_ONLY in line), "")
+    notes: list[str] = []
+    if done.rc == 0 and len(wheels) == 1:
+        if diff := bench.compare(backend, wheels[0], f"{backend}-readonly"):
+            notes.append(f"built; the wheel differs from the reference: {'; '.join(diff)}")
+        else:
+            row.outcome = RECOVERED
+            notes.append("built from the read-only tree; wheel = clean wheel, byte for byte")
+    elif said and backend == "setuptools":
+        row.outcome = SKIPPED
+        notes.append(
+            "setuptools has no out-of-tree build: it writes build/ and *.egg-info into the source tree, "
+            f"and says so: {said[:200]}"
+        )
+    elif said:
+        row.outcome = CLEAR
+        notes.append(f"failed naming the read-only folder: {said[:200]}")
+        if backend in OUT_OF_TREE:  # the README's remedy, tried: a build folder elsewhere
+            option, again = OUT_OF_TREE[backend].format(dir=base / "builddir"), base / "out-again"
+            with _mounted_read_only(project):
+                retry = run(
+                    [*frontend, "--wheel", option, "--outdir", str(again), str(project)],
+                    cwd=base,
+                    env=bench.env(base / "tmp2"),
+                )
+            built = sorted(again.glob("*.whl")) if retry.rc == 0 else []
+            diff = bench.compare(backend, built[0], f"{backend}-readonly-again") if built else []
+            if not built:
+                notes.append(
+                    f"with {OUT_OF_TREE[backend].format(dir='DIR')} it fails too ({retry.rc}): {retry.tail(2)}"
+                )
+            elif diff:
+                notes.append(
+                    f"with {OUT_OF_TREE[backend].format(dir='DIR')} (the wheel alone) it builds; differs: {'; '.join(diff)}"
+                )
+            else:
+                notes.append(
+                    f"with {OUT_OF_TREE[backend].format(dir='DIR')} (the wheel alone) it builds; wheel = clean wheel"
+                )
+    else:
+        notes.append(f"failed ({done.rc}): {done.tail(3)}")
+    if problems := artifact_problems(out):
+        row.outcome = LOST
+        notes.append(f"out/: {'; '.join(problems)}")
+    return row.finish(notes, t0)
 
 
 def skip_not_root(fault: str, backend: str) -> Row | None:
@@ -267,7 +375,7 @@ def out_of_disk(bench: Bench, backend: str) -> Row:
     bench.repo(backend)  # the reference wheel
     t0 = time.perf_counter()
     base = bench.work / "disk" / backend
-    repo = checkout(base / "repo")
+    repo = checkout(base / "repo", bench.source)
     small = base / "small"
     small.mkdir()
     mounted = subprocess.run(
@@ -295,16 +403,19 @@ def out_of_disk(bench: Bench, backend: str) -> Row:
         dist = variant(backend).dist(repo)
         notes = []
         said = [line.strip() for line in full.out.splitlines() if FULL.search(line)]
+        # Clear only when a line names the disk (its mount) beside the cause, as build.py's last word does.
+        named = [line for line in said if str(small) in line]
         problems = artifact_problems(small / "dist")
         if full.rc == 0:
             notes.append("the build succeeded with 4 MiB free")
+        elif named:
+            notes.append(f"the error: {named[-1][:300]}")
         elif said:
-            notes.append(f"the error: {said[-1][:200]}")
+            notes.append(f"failed ({full.rc}) saying the disk is full without naming it: {said[-1][:200]}")
         else:
             notes.append(f"failed ({full.rc}) without naming the disk: {full.tail(3)}")
         if problems:
             notes.append(f"dist/: {'; '.join(problems)}")
-        named = any(str(small) in line or "No space left on device" in line for line in said)
         filler.unlink()
         again = run(nox(repo, f"build_{backend}", reuse=True), cwd=repo, env=env)
         outcome = _judge_rerun(bench, backend, repo, again, notes, f"{backend}-disk")
@@ -321,15 +432,31 @@ def out_of_disk(bench: Bench, backend: str) -> Row:
     return row
 
 
-def new_project(bench: Bench, backend: str) -> Path:
-    """A project made by `nox -s new` (its own noxfile, git, tools/), built once clean: its wheel is kept."""
+def new_project(bench: Bench, backend: str, dest: Path | None = None, ahead: float = 0.0) -> tuple[Path, Done]:
+    """A project made by `nox -s new` (its own noxfile, git, tools/) and its first `nox -s build`, which must succeed.
+
+    ahead: every file of the project dated that many seconds in the future before the build.
+    """
+    dest = dest or bench.work / "new" / backend / "fastsum"
+    made = run(
+        [sys.executable, "-m", "tools.make.new", backend, str(dest)], cwd=bench.source, env=os.environ, timeout=300
+    )
+    if made.rc != 0:
+        msg = f"nox -s new failed ({made.rc}): {made.tail()}"
+        raise RuntimeError(msg)
+    if ahead:
+        when = time.time() + ahead
+        for path in [dest, *dest.rglob("*")]:
+            os.utime(path, (when, when), follow_symlinks=False)
+    done = run([sys.executable, "-m", "nox", "-s", "build"], cwd=dest, env=bench.env(dest.parent / "tmp"))
+    return dest, done
+
+
+def new_project_reference(bench: Bench, backend: str) -> Path:
+    """The `nox -s new` project the pack faults play on, built once clean: its wheel is kept."""
     dest = bench.work / "new" / backend / "fastsum"
     if not dest.exists():
-        made = run([sys.executable, "-m", "tools.make.new", backend, str(dest)], cwd=ROOT, env=os.environ, timeout=300)
-        if made.rc != 0:
-            msg = f"nox -s new failed ({made.rc}): {made.tail()}"
-            raise RuntimeError(msg)
-        done = run([sys.executable, "-m", "nox", "-s", "build"], cwd=dest, env=bench.env(dest.parent / "tmp"))
+        dest, done = new_project(bench, backend, dest)
         wheels = sorted((dest / "dist").glob("*.whl"))
         if done.rc != 0 or len(wheels) != 1:
             msg = f"the new project's clean build failed ({done.rc}): {done.tail()}"
@@ -343,7 +470,7 @@ def new_project(bench: Bench, backend: str) -> Path:
 def new_project_pack(bench: Bench, backend: str, name: str) -> Row:
     """`nox -s build` of a `nox -s new` project, signalled when its wheel appears in dist/; then run again."""
     t0 = time.perf_counter()
-    dest = new_project(bench, backend)
+    dest = new_project_reference(bench, backend)
     dist, tmp = dest / "dist", dest.parent / "tmp"
     cmd = [sys.executable, "-m", "nox", "-R", "-s", "build"]
     proc = Started(cmd, cwd=dest, env=bench.env(tmp))
@@ -372,5 +499,24 @@ def new_project_pack(bench: Bench, backend: str, name: str) -> Row:
     else:
         row.outcome = LOST if problems else RECOVERED
         notes.append("next wheel = clean wheel, byte for byte")
-    row.note, row.seconds = "; ".join(notes), time.perf_counter() - t0
+    return row.finish(notes, t0)
+
+
+def new_project_odd(bench: Bench, backend: str, kind: str) -> Row:
+    """`nox -s new` into an odd place (or with every file dated a day ahead), its `nox -s build`, the selftest."""
+    t0 = time.perf_counter()
+    base = bench.work / "new-odd" / backend
+    if kind == "future":
+        parent, fault, ahead = base / "future", "sources dated in the future", 86400.0
+    else:
+        parent = _deep(base) if ODD[kind] is None else base / ODD[kind]
+        fault, ahead = f"project path: {kind}", 0.0
+    row = Row(fault, backend, WHEEL, "new project", LOST)
+    dest, done = new_project(bench, backend, parent / "fastsum", ahead)
+    wheels = sorted((dest / "dist").glob("*.whl"))
+    if done.rc != 0 or len(wheels) != 1:
+        row.note = f"nox -s build failed ({done.rc}): {done.tail()}"
+    else:
+        row.outcome, row.note = _selftest(bench, backend, wheels[0], "fastsum")
+    row.seconds = time.perf_counter() - t0
     return row

@@ -35,6 +35,34 @@ BUILD_LIMIT = 600.0  # seconds; a clean build here takes 10-20
 STOP_LIMIT = 60.0  # after a signal: longer is a hang
 
 
+# Rows "lost or wrong" through the backend itself: the row stays, with the backend's own issue beside it.
+# (backend, the fault's name as it starts): what the backend does, the link, the remedy a README gives.
+KNOWN = {
+    ("meson", "4 imports at once"): (
+        "meson-python's editable loader runs ninja in the one build folder without a lock, so processes that "
+        "import at once rebuild over each other (mesonbuild/meson-python#380, closed as addressed by #387, which "
+        "put the ABI tag in the build path, so one interpreter's processes still share one build folder: "
+        "https://github.com/mesonbuild/meson-python/issues/380); remedy: "
+        'one `python -c "import <pkg>"` rebuilds before the workers start'
+    ),
+    ("meson", "Cython changed"): (
+        "meson does not rebuild when a compiler's version changes, and Cython is one of its compilers "
+        "(mesonbuild/meson#10706, open, about rustc, any compiler agreed: "
+        "https://github.com/mesonbuild/meson/issues/10706); remedy: remove build/ and reinstall"
+    ),
+    ("cmake", "Cython changed"): (
+        "neither scikit-build-core's rebuild on import nor a reinstall into the same build folder runs the new "
+        "Cython (the build folder's rules are unchanged: seen here, no scikit-build-core or CMake issue found); "
+        "remedy: remove build/ and reinstall"
+    ),
+}
+
+
+def known(row: Row) -> str | None:
+    """The backend issue behind a "lost or wrong" row, if it is one the report links (KNOWN)."""
+    return next((why for (b, f), why in KNOWN.items() if row.backend == b and row.fault.startswith(f)), None)
+
+
 @dataclass
 class Row:
     fault: str
@@ -48,6 +76,11 @@ class Row:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def finish(self, notes: Sequence[str], t0: float) -> Row:
+        """The row with its notes joined and the time since t0 (time.perf_counter()): every case's last line."""
+        self.note, self.seconds = "; ".join(notes), time.perf_counter() - t0
+        return self
 
 
 @dataclass
@@ -137,15 +170,19 @@ def wait_for(predicate: Callable[[], bool], proc: Started, timeout: float = BUIL
     return False
 
 
-def checkout(dest: Path) -> Path:
-    """A copy of this repository's sources at `dest` (what `nox -s build_<backend>` needs), no build/ or dist/."""
+def checkout(dest: Path, source: Path = ROOT) -> Path:
+    """A copy of `source`'s sources at `dest` (what `nox -s build_<backend>` needs), no build/ or dist/.
+
+    The run copies this repository once (Bench.source) and every checkout from
+    that copy: the working tree is shared, and a template edited during a run
+    (a README is the wheel's METADATA) must not read as a fault.
+    """
     dest.mkdir(parents=True)
     for name in COPY:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        if (source / name).is_dir():
+            shutil.copytree(source / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
-            shutil.copy2(source, dest / name)
+            shutil.copy2(source / name, dest / name)
     return dest
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 
 from tools.checks.faults.cases import SIGNALS, Bench
@@ -99,8 +100,7 @@ def interrupted_rebuild(bench: Bench, backend: str, name: str) -> Row:
     else:
         row.outcome = LOST
         notes.append(f"the next import ({again.rc}): {again.tail(4)}")
-    row.note, row.seconds = "; ".join(notes), time.perf_counter() - t0
-    return row
+    return row.finish(notes, t0)
 
 
 def importers_at_once(bench: Bench, backend: str) -> Row:
@@ -123,8 +123,7 @@ def importers_at_once(bench: Bench, backend: str) -> Row:
         row.outcome = RECOVERED
         slowest = max(d.seconds for d in done)
         notes.append(f"all {WORKERS} got the edit, none failed (slowest {slowest:.1f} s)")
-    row.note, row.seconds = "; ".join(notes), time.perf_counter() - t0
-    return row
+    return row.finish(notes, t0)
 
 
 # Another Cython that the templates accept (cython>=3.1), older than the one uv picks today.
@@ -154,7 +153,20 @@ def changed_cython(bench: Bench, backend: str) -> Row:
     if reported == OTHER_CYTHON:
         row.outcome = RECOVERED
         notes.append(f"the next import rebuilt: build_info() reports {reported}")
-    else:
-        notes.append(f"the next import did not rebuild with the new Cython: build_info() reports {reported}")
-    row.note, row.seconds = "; ".join(notes), time.perf_counter() - t0
-    return row
+        return row.finish(notes, t0)
+    notes.append(f"the next import did not rebuild with the new Cython: build_info() reports {reported}")
+    # Which remedy a README can give: the reinstall, then the reinstall into a new build folder.
+    dev.install()
+    again = run(info, cwd=dev.project, env=dev.env)
+    if again.rc == 0 and again.out.split("cython ")[-1].strip() == OTHER_CYTHON:
+        notes.append("a reinstall (`nox -s develop`) rebuilt with it")
+        return row.finish(notes, t0)
+    shutil.rmtree(dev.project / "build")
+    dev.install()
+    again = run(info, cwd=dev.project, env=dev.env)
+    fresh = again.rc == 0 and again.out.split("cython ")[-1].strip() == OTHER_CYTHON
+    notes.append(
+        "a reinstall (`nox -s develop`) did not rebuild either; "
+        + ("removing build/ and reinstalling did" if fresh else f"nor did removing build/ first: {again.tail(2)}")
+    )
+    return row.finish(notes, t0)
