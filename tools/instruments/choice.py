@@ -59,6 +59,26 @@ def rows(scale: dict) -> list[list[str]]:
         fits = [derived["builds"].get(b, {}).get("phase_fits", {}).get("work", {}).get(name) for b in NAMES]
         return [label, *(_fit(f) for f in fits)]
 
+    def sizes(key: str, label: str) -> list[str]:
+        """At the largest N: the per-module build's figure → the shared build's, kB (one figure: a wheel's size barely varies)."""
+        cells = []
+        for b in NAMES:
+            kb = [
+                [r[key] / 1e3 for r in builds.get(name, {}).get(str(top), []) if r.get(key)]
+                for name in (b, f"{b}_shared")
+            ]
+            cells.append(" → ".join(f"{sorted(v)[len(v) // 2]:.0f}" for v in kb) if all(kb) else "n/a")
+        return [label, *cells]
+
+    shared = []
+    if any(f"{b}_shared" in builds for b in NAMES):  # reports before the shared-utility column have none
+        shared = [
+            [
+                f"clean wheel, {top} modules, shared utility module, s",
+                *mark_best([_series(scale, "wheel", f"{b}_shared", top) for b in NAMES], ".1f"),
+            ],
+            sizes("wheel_bytes", f"wheel, {top} modules, kB: per module → shared"),
+        ]
     predicted = []
     for b in NAMES:
         p = derived["predict"]["wheel"].get(b)
@@ -67,6 +87,7 @@ def rows(scale: dict) -> list[list[str]]:
         ["", *(BACKENDS[b].title for b in NAMES)],
         timed("wheel", small, f"clean wheel, {small} modules, s"),
         timed("wheel", top, f"clean wheel, {top} modules, s"),
+        *shared,
         ["each module more, s (fit ± 2 se)", *(_fit(derived["fits"]["wheel"].get(b)) for b in NAMES)],
         [f"{options['predict']} modules, s (model: fit's range)", *predicted],
         phase("cython", "of which Cython, tool-s per module"),
