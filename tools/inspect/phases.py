@@ -118,6 +118,8 @@ def _phase(event: dict[str, Any], modules: set[str]) -> str:
     args = event["args"]
     out = args[args.index("-o") + 1] if "-o" in args[:-1] else ""
     if event["tool"] == "cython":
+        if any(a.startswith("--generate-shared") for a in args):  # the shared utility module's C
+            return "cython"
         pyx = [a for a in args if a.endswith((".pyx", ".py"))]
         return "cython" if pyx and not any(_CONFIGURE.search(a) for a in pyx) else "configure"
     sources = [a for a in args if a.endswith((".c", ".cpp", ".cc"))]

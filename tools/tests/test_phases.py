@@ -76,6 +76,18 @@ def test_probes_and_sanity_checks_are_configure(tmp_path):
     assert got["flags"]["compile"] == ["-fPIC", "-O3", "-g0"]
 
 
+def test_the_shared_utility_module_is_cython_and_compile(tmp_path):
+    """meson and CMake write _cyutility.c with `cython --generate-shared`, then compile it as a module."""
+    _log(
+        tmp_path,
+        "cython\t1.0\t2.0\t--generate-shared=/b/src/pkg/_cyutility.c",
+        "cc\t2.0\t4.0\t-O3 -c /b/src/pkg/_cyutility.c -o _cyutility.c.o",
+        "cc\t4.0\t4.5\t-shared -o _cyutility.cpython-311-x86_64-linux-gnu.so _cyutility.c.o",
+    )
+    got = phases.read(tmp_path, ["_core", "_cyutility"], 0.0, 5.0)
+    assert {p: s for p, s in got["work"].items() if s} == pytest.approx({"cython": 1.0, "compile": 2.0, "link": 0.5})
+
+
 def test_broken_lines_are_left_out(tmp_path):
     _log(tmp_path, "cc\t1.0", "cc\t-c x.c\t1.0\t2.0", "cc\t1.0\t2.0\t-c x.c -o x.o")
     assert phases.read(tmp_path, [], 0.0, 3.0)["events"] == 1

@@ -177,7 +177,7 @@ def wheel_task(v: Variant, n: int, work: Path, record: Record) -> Task:
                 with phases.PeakMemory() as peak:
                     seconds = steps.wheel(sys.executable, project, out, args=args, env=env)
                 details = {
-                    "phases": phases.read(logdir, steps.module_names(n), start, time.time()),
+                    "phases": phases.read(logdir, [*steps.module_names(n), "_cyutility"], start, time.time()),
                     "peak_bytes": peak.peak_bytes,
                     "disk_bytes": phases.disk_usage(folder) if folder.exists() else None,
                 }
