@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -102,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     if sys.platform == "win32":
         print("skipped: the faults use POSIX signals, process groups and a shell wrapper for CC")
         return 0
+    # A shell starts a background job (`nox -s faults &`, nohup) with SIGINT ignored, and its children
+    # inherit that: every "SIGINT during ..." build would go on as if nothing came. A handler here is
+    # reset to the default in each command the run starts.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     work = Path(tempfile.mkdtemp(prefix="faults-"))
     bench = cases.Bench(work)
     todo = plan(args.backends or list(NAMES), args.only, args.smoke)
