@@ -135,10 +135,23 @@ def _tee(cmd: Sequence[str], environ: Mapping[str, str]) -> tuple[bool, str]:
             sys.stdout.flush()
             said = _full_line(said, line)
         return proc.wait() != 0, said
-    except BaseException:  # Ctrl-C, SIGTERM (_terminated): the frontend goes too, as subprocess.run would do
-        proc.kill()
-        proc.wait()
+    except BaseException as error:  # Ctrl-C, SIGTERM (_terminated): the frontend goes too
+        # As subprocess.run does, a moment for the frontend to remove its temporary folders
+        # (Ctrl-C reached it too, one process group; SIGTERM to this process alone is passed on).
+        try:
+            if not isinstance(error, KeyboardInterrupt):
+                proc.terminate()
+            proc.wait(timeout=STOP_GRACE)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            pass
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         raise
+
+
+STOP_GRACE = 5.0  # seconds a stopped build's frontend has to clean up before it is killed
 
 
 # How a full disk reads in a build's output: Python's OSError, the C compiler's and the linker's messages, uv's.
