@@ -181,3 +181,14 @@ def test_a_lost_row_the_backend_causes_names_its_issue_and_others_do_not():
     assert "github.com/mesonbuild/meson/issues/10706" in known(Row("Cython changed to 3.1.6", "meson", "e", "r", LOST))
     assert known(Row("4 imports at once after an edit", "cmake", "editable install", "repo", LOST)) is None
     assert known(Row("out of disk", "setuptools", "wheel build", "repo", LOST)) is None
+
+
+def test_a_named_refusal_of_future_files_is_a_clear_error_and_a_silent_failure_is_not():
+    from tools.checks.faults.core import CLEAR, Done
+
+    skew = "ERROR: Clock skew detected. File /p/meson.build has a time stamp 86393.7s in the future."
+    outcome, note = cases._refused_future(Done(1, f"a\n{skew}\nb\n", 1.0), "nox -s build", [])
+    assert outcome == CLEAR
+    assert "Clock skew detected" in note
+    assert cases._refused_future(Done(1, f"{skew}\n", 1.0), "x", ["w.whl: incomplete"])[0] == LOST
+    assert cases._refused_future(Done(1, "ERROR Backend subprocess exited\n", 1.0), "x", [])[0] == LOST

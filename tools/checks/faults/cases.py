@@ -232,7 +232,7 @@ def future_mtimes(bench: Bench, backend: str) -> Row:
     row = Row("sources dated in the future", backend, WHEEL, "repo", LOST)
     wheels = variant(backend).wheels(repo)
     if done.rc != 0 or len(wheels) != 1:
-        row.note = f"the build failed ({done.rc}): {done.tail()}"
+        row.outcome, row.note = _refused_future(done, "the build", dist_problems(variant(backend).dist(repo)))
     else:
         row.outcome, row.note = _selftest(bench, backend, wheels[0])
         if diff := bench.compare(backend, wheels[0], f"{backend}-future"):
@@ -241,6 +241,24 @@ def future_mtimes(bench: Bench, backend: str) -> Row:
             row.note += "; wheel = clean wheel, byte for byte"
     row.seconds = time.perf_counter() - t0
     return row
+
+
+# A build tool's refusal of files dated ahead of the clock (meson: "Clock skew detected. File ... has a time
+# stamp 86393s in the future."): the cause named, so a clear error, when nothing half-made is left.
+SKEW = re.compile(r"[Cc]lock skew|in the future")
+
+
+def dist_problems(dist: Path) -> list[str]:
+    return artifact_problems(dist) + [f"{name}: temporary" for name in temporary_leftovers(dist)]
+
+
+def _refused_future(done: Done, what: str, problems: list[str]) -> tuple[str, str]:
+    """The outcome of a build that failed on files dated in the future: CLEAR if it said so, LOST if not."""
+    said = next((line.strip() for line in done.out.splitlines() if SKEW.search(line)), "")
+    if said and not problems:
+        return CLEAR, f"{what} refused, naming the cause: {said[:250]}"
+    extra = f"; dist/: {'; '.join(problems)}" if problems else ""
+    return LOST, f"{what} failed ({done.rc}): {done.tail()}{extra}"
 
 
 def _selftest(bench: Bench, backend: str, wheel: Path, name: str | None = None) -> tuple[str, str]:
@@ -515,7 +533,7 @@ def new_project_odd(bench: Bench, backend: str, kind: str) -> Row:
     dest, done = new_project(bench, backend, parent / "fastsum", ahead)
     wheels = sorted((dest / "dist").glob("*.whl"))
     if done.rc != 0 or len(wheels) != 1:
-        row.note = f"nox -s build failed ({done.rc}): {done.tail()}"
+        row.outcome, row.note = _refused_future(done, "nox -s build", dist_problems(dest / "dist"))
     else:
         row.outcome, row.note = _selftest(bench, backend, wheels[0], "fastsum")
     row.seconds = time.perf_counter() - t0
