@@ -308,7 +308,7 @@ def test_wheel_task_records_phases_memory_and_the_kept_build_folder(tmp_path: Pa
     assert (point["peak_bytes"], point["disk_bytes"], point["phases"]["jobs_max"]) == (123, 456, 2)
     assert point["installed_bytes"] == 1000
     assert point["wheel_bytes"] > 0
-    assert stub.read_args[1] == module_names(4)
+    assert stub.read_args[1] == [*module_names(4), "_cyutility"]
     assert any(a.startswith("-Cstub-log=") for a in seen["args"])
     assert any(a.startswith("-Cbuild-dir=") for a in seen["args"])  # kept, to be measured
     assert seen["env"]["CFLAGS"] == "-stub"
