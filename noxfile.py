@@ -428,6 +428,14 @@ def test_shared(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+# On the arm64 root's CPython, which the cross build takes its tags from; abi3 finds python3.12 on PATH.
+@nox.session(python=AARCH64_PYTHON, default=False)
+def test_shared_axes(session: nox.Session) -> None:
+    """The shared utility module with abi3, clang, OpenMP off, editable, aarch64, sanitizers, coverage; reports/shared-axes.*."""
+    session.install(*group("build"), *group("compare"))
+    session.run("python", "-m", "tools.checks.shared_axes", *session.posargs)
+
+
 # --- robustness: builds without OpenMP ------------------------------------------
 
 

@@ -90,9 +90,11 @@ def runtime(library: str) -> str | None:
     return done.stdout.strip() if Path(done.stdout.strip()).is_absolute() else None
 
 
-def built(backend: str, work: Path, switch: Switch, packages: list[str], extra: str = "") -> tuple[str, str]:
+def built(
+    backend: str, work: Path, switch: Switch, packages: list[str], extra: str = "", name: str | None = None
+) -> tuple[str, str]:
     """A fresh copy (with BAD_PYX if `extra`), its wheel built with `switch` and OpenMP required, in a new venv."""
-    spec, name = backend_of(backend), f"{PLACEHOLDER}_{backend}"
+    spec, name = backend_of(backend), name or f"{PLACEHOLDER}_{backend}"
     project = steps.fresh(backend, work, name=name)
     if extra:
         (project / "src" / name / f"{extra}.pyx").write_text(BAD_PYX, encoding="utf-8")

@@ -33,7 +33,7 @@ from tools.make.build import run
 from tools.make.envs import editable, in_venv, pytest_outcome, run_bounded, venv
 from tools.make.in_root import test_packages
 from tools.make.render import ROOT, modules
-from tools.registry.backends import NAMES, PLACEHOLDER
+from tools.registry.backends import NAMES, PLACEHOLDER, Switch
 from tools.registry.backends import backend as backend_of
 
 FILES = ("_core.pyx", "_kernels.pyx", "twin.py")
@@ -70,6 +70,9 @@ def link_c(project: Path, name: str, backend: str) -> dict[str, str]:
 def rcfile(path: Path, name: str, subprocesses: bool) -> Path:
     """coverage's configuration: Cython's plugin, the package's files, the data file beside it."""
     lines = ["[run]", "plugins = Cython.Coverage", f"source_pkgs = {name}", f"data_file = {path.parent / '.coverage'}"]
+    # A shared utility module built with the trace defines traces a line of a
+    # _cyutility.pyx that does not exist; unomitted, every report stops on it.
+    lines.append("omit = */_cyutility.pyx")
     if subprocesses:  # every process writes its own file; `coverage combine` joins them
         lines += ["parallel = true", "patch = subprocess, _exit, fork", "concurrency = thread, multiprocessing"]
     path.write_text("\n".join([*lines, "[report]", "show_missing = true", ""]), encoding="utf-8")
@@ -87,13 +90,17 @@ def ranges(lines: Sequence[int]) -> str:
     return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans) or "none"
 
 
-def measure_backend(backend: str, work: Path, args) -> dict:
+def measure_backend(backend: str, work: Path, args, also: Switch | None = None, name: str | None = None) -> dict:
+    """One backend's editable build with its coverage switch (and `also`'s settings), the suite under coverage."""
     spec = backend_of(backend)
-    name = f"{PLACEHOLDER}_{backend}"
+    name = name or f"{PLACEHOLDER}_{backend}"
     project = steps.fresh(backend, work, name=name)
     requires = [*build_requires(project), *spec.dev_tools, *test_packages(), "coverage>=7.10"]
     py = venv(project.parent / f"venv-{backend}", requires)
     switch_args, switch_env = spec.coverage.named(name)
+    if also is not None:
+        also_args, also_env = also.named(name)
+        switch_args, switch_env = [*switch_args, *also_args], {**switch_env, **also_env}
     print(f"{backend}: editable install with {' '.join([*(f'{k}={v}' for k, v in switch_env.items()), *switch_args])}")
     build_s = editable(py, backend, project, switch_args, switch_env)
     c_files = link_c(project, name, backend)

@@ -48,9 +48,10 @@ def prepare(v: Variant, folder: Path, root: Path) -> Path:
 def cross(v: Variant, project: Path, out: Path, root: Path) -> float:
     """Cross-compile the project's sdist and wheel into `out` by its template's recipe; the wall time."""
     recipe = project / v.spec.cross_files[0]
+    v_args, v_env = v.settings()  # the variant's switches (the shared utility module), on top of the recipe
     if not v.spec.cross_args:  # setuptools: the script makes its build environment and runs the build
         t0 = time.perf_counter()
-        env = {"TARGET_ROOT": str(root), "XBUILD_VENV": str(project.parent / f"{project.name}-xbuild")}
+        env = {**v_env, "TARGET_ROOT": str(root), "XBUILD_VENV": str(project.parent / f"{project.name}-xbuild")}
         done = subprocess.run(
             ["sh", str(recipe), "--outdir", str(out)], cwd=project, env={**os.environ, **env}, check=False
         )
@@ -59,7 +60,7 @@ def cross(v: Variant, project: Path, out: Path, root: Path) -> float:
             raise BuildFailed(msg)
         return time.perf_counter() - t0
     args = [arg.format(recipe=recipe) for arg in v.spec.cross_args]
-    return build(project, out, args=args, env=HOST_PLATFORM, echo=True)
+    return build(project, out, args=[*args, *v_args], env={**v_env, **HOST_PLATFORM}, echo=True)
 
 
 def emulated(project: Path, out: Path) -> float:
