@@ -17,7 +17,10 @@ fresh copy and must hold `<package>._cyutility` and pass the suite:
   AArch64 ELF; then a part of the suite in the arm64 root under qemu-user;
 - sanitize: ASan and UBSan (tools/checks/sanitize.py), the suite under them;
 - coverage: the editable build with line tracing (tools/instruments/coverage.py):
-  every .pyx must be reported.
+  every .pyx must be reported;
+- reproducible: two checkouts at two paths, built with one SOURCE_DATE_EPOCH
+  (tools/instruments/reproducible.py), must give the same wheel; where they
+  differ, the same without the switch says whether the switch is the cause.
 
 A combination that cannot run here (no python3.12, no clang, no arm64 root)
 is skipped with the reason. --smoke takes each axis once, the backends in
@@ -42,20 +45,20 @@ from types import SimpleNamespace
 from tools.checks import sanitize
 from tools.inspect.dists import aarch64_problems
 from tools.inspect.host import describe, machine
-from tools.instruments import coverage, steps
+from tools.instruments import coverage, reproducible, steps
 from tools.instruments.measure import command_line, md_table, write_report
 from tools.instruments.scale import build_requires
 from tools.make import cross, in_root
-from tools.make.build import BuildFailed, build_variant
+from tools.make.build import StepFailed, build, build_variant
 from tools.make.envs import editable, in_venv, pytest_outcome, run_bounded, venv
 from tools.make.in_root import test_packages
-from tools.make.render import ROOT
+from tools.make.render import ROOT, render
 from tools.registry.backends import NAMES, PLACEHOLDER, Switch
 from tools.registry.backends import backend as backend_of
 from tools.registry.variants import ABI3, ABI3_FLOOR, Variant
 
 # In this order, --smoke gives each axis the next backend: editable falls to meson, one that rebuilds on import.
-AXES = ("abi3", "editable", "clang", "no_openmp", "coverage", "aarch64", "sanitize")
+AXES = ("abi3", "editable", "clang", "no_openmp", "coverage", "aarch64", "sanitize", "reproducible")
 # The axes that are fields of a variant, and the suite's --openmp option for each.
 FIELDS = {"abi3": {"abi": ABI3}, "clang": {"compiler": "clang", "openmp": "on"}, "no_openmp": {"openmp": "off"}}
 OPENMP_OPTION = {"clang": ["--openmp=on"], "no_openmp": ["--openmp=off"]}
@@ -138,7 +141,8 @@ def variant_axis(axis: str, backend: str, work: Path, tests: Sequence[str]) -> d
     if axis == "abi3":
         if not (python := find_python(ABI3_FLOOR)):
             return skipped(f"no python{ABI3_FLOOR} on PATH: abi3 builds on the oldest Python it targets")
-        frontend = venv(work / f"venv-build-{ABI3_FLOOR}", ["build[uv]>=1.2"], python=python)
+        made = work / f"venv-build-{ABI3_FLOOR}"
+        frontend = str(made / "bin" / "python") if made.exists() else venv(made, ["build[uv]>=1.2"], python=python)
     if axis == "clang" and not shutil.which("clang"):
         return skipped("no clang: apt-get install clang libomp-dev")
     wheel = next(p for p in build_variant(v, ROOT, python=frontend) if p.suffix == ".whl")
@@ -237,12 +241,42 @@ def coverage_axis(backend: str, work: Path, tests: Sequence[str]) -> dict:
     return result(how, problems, suite, note=lines)
 
 
+def twice(backend: str, work: Path, switch: Switch, name: str) -> dict:
+    """Two checkouts at two paths built with `switch` and one SOURCE_DATE_EPOCH: reproducible.compare of the wheels."""
+    args, env = switch.named(name)
+    base = work / f"twice-{name}"
+    source = render(backend, base / "source", name)
+    outs = []
+    for run in ("1", "2"):
+        project = shutil.copytree(source, base / f"checkout-{run}", symlinks=True)
+        outs.append(base / f"dist-{run}")
+        build(project, outs[-1], sdist=False, args=args, env={**env, "SOURCE_DATE_EPOCH": reproducible.epoch()})
+    (base / "tmp").mkdir()
+    one = next(outs[0].glob("*.whl"))
+    return {**reproducible.compare(one, outs[1] / one.name, base / "tmp"), "wheel": one}
+
+
+def reproducible_axis(backend: str, work: Path, _tests: Sequence[str]) -> dict:
+    """`nox -s reproducible`'s test with the switch on; where the wheels differ, the same without it, as a control."""
+    spec, name = backend_of(backend), shared_name(backend)
+    shared = twice(backend, work, spec.shared_utility, name)
+    args, env = spec.shared_utility.named(name)
+    how = " ".join([*(f"{k}={v}" for k, v in env.items()), *args, "twice, two checkouts, one SOURCE_DATE_EPOCH"])
+    problems = [p for p in [in_wheel(shared["wheel"], name)] if p]
+    if shared["identical"]:
+        return result(how, problems, note="identical wheels")
+    control = twice(backend, work, Switch(), f"{PLACEHOLDER}_{backend}")
+    without = "identical without the switch" if control["identical"] else "differs without it too"
+    return result(how, [*problems, f"wheels differ: {'; '.join(shared['differences'])[:200]} ({without})"])
+
+
 CHECKS: dict[str, Callable[[str, Path, Sequence[str]], dict]] = {
     **{axis: (lambda b, w, t, axis=axis: variant_axis(axis, b, w, t)) for axis in FIELDS},
     "editable": editable_axis,
     "aarch64": aarch64_axis,
     "sanitize": sanitize_axis,
     "coverage": coverage_axis,
+    "reproducible": reproducible_axis,
 }
 # The tests each axis runs, whole and in a smoke run.
 TESTS = {"aarch64": (EMULATED, EMULATED), "coverage": (TRACED, TRACED)}
@@ -299,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             try:
                 got = CHECKS[axis](b, Path(tmp), part if args.smoke else whole)
-            except (BuildFailed, subprocess.CalledProcessError) as error:
+            except (StepFailed, subprocess.CalledProcessError) as error:
                 got = result("", [f"build: {error}"])
             got["seconds"] = round(time.perf_counter() - t0)
             results.setdefault(axis, {})[b] = got

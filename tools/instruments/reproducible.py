@@ -29,7 +29,7 @@ from tools.registry.backends import NAMES, PLACEHOLDER
 WORK = ROOT / "build" / "reproducible"
 
 
-def _epoch() -> str:
+def epoch() -> str:
     """The last commit's time: what a release build would use."""
     done = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=ROOT, check=False, capture_output=True, text=True)
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "1700000000"
@@ -117,7 +117,7 @@ def compare(one: Path, two: Path, tmp: Path) -> dict:
 
 def measure(backends: list[str]) -> dict:
     """Build `backends` twice each and compare the bytes."""
-    epoch = _epoch()
+    date = epoch()
     results = {}
     for backend in backends:
         name = f"{PLACEHOLDER}_{backend}"
@@ -130,13 +130,13 @@ def measure(backends: list[str]) -> dict:
             project = base / f"checkout-{run}"
             shutil.copytree(base / "source", project, symlinks=True)
             outs.append(base / f"dist-{run}")
-            build(project, outs[-1], env={"SOURCE_DATE_EPOCH": epoch})
+            build(project, outs[-1], env={"SOURCE_DATE_EPOCH": date})
         tmp = base / "tmp"
         tmp.mkdir()
         results[backend] = [
             compare(one, outs[1] / one.name, tmp) for one in sorted(outs[0].iterdir()) if (outs[1] / one.name).exists()
         ]
-    return {"command": "nox -s reproducible", "SOURCE_DATE_EPOCH": epoch, "backends": results}
+    return {"command": "nox -s reproducible", "SOURCE_DATE_EPOCH": date, "backends": results}
 
 
 def markdown(data: dict) -> str:

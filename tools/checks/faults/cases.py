@@ -37,7 +37,7 @@ from tools.checks.faults.core import (
     variant,
     wait_for,
 )
-from tools.instruments.reproducible import _epoch
+from tools.instruments.reproducible import epoch
 from tools.make.build import partial_folders, uv
 from tools.make.render import ROOT
 
@@ -57,7 +57,7 @@ class Bench:
         # and the tests `nox -s new` copies into a new project
         shutil.copytree(ROOT / "tests", self.source / "tests", ignore=shutil.ignore_patterns("__pycache__"))
         self.cc, self.cc_log = compiler_wrapper(work / "wrapper")
-        self.epoch = _epoch()
+        self.epoch = epoch()
         self.repos: dict[str, Path] = {}
         self.reference: dict[str, Path] = {}
         self._python: str | None = None
