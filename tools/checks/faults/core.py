@@ -50,11 +50,6 @@ KNOWN = {
         "(mesonbuild/meson#10706, open, about rustc, any compiler agreed: "
         "https://github.com/mesonbuild/meson/issues/10706); remedy: remove build/ and reinstall"
     ),
-    ("cmake", "Cython changed"): (
-        "neither scikit-build-core's rebuild on import nor a reinstall into the same build folder runs the new "
-        "Cython (the build folder's rules are unchanged: seen here, no scikit-build-core or CMake issue found); "
-        "remedy: remove build/ and reinstall"
-    ),
 }
 
 
