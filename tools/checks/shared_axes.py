@@ -189,7 +189,7 @@ def editable_axis(backend: str, work: Path, tests: Sequence[str]) -> dict:
     if "_core" not in rebuilt:
         problems.append(f"_core was not rebuilt ({note})")
     if "_cyutility" in rebuilt:
-        # setuptools' editable install builds every module again, in a new temporary folder each time.
+        # setuptools' editable install compiles every module again: its build_temp is a new temporary folder.
         why = "" if spec.rebuilds_on_import else ": setuptools' reinstall rebuilds every module"
         note += why
         if spec.rebuilds_on_import:
