@@ -19,9 +19,12 @@ from uncommitted changes; the `develop` session's editable install must show
 an edit to a .pyx; the `coverage` session must report the lines of every
 .pyx; a wheel built from the tree with strays planted beside the sources
 (Cython's C, __pycache__/) must hold what the wheel from the sdist holds;
-its CI configuration is checked as far as it can be here. The moved
-project's hand-written C, once ignored by git, must make `nox -s tests` and
-`nox -s build` fail, naming it and the line of .gitignore.
+the README's switch for the shared utility module, passed to `nox -s
+build` as the README says, must give a wheel with <name>/_cyutility that the
+project's tests pass against; its CI configuration is checked as far as it
+can be here. The moved project's hand-written C, once ignored by git, must
+make `nox -s tests` and `nox -s build` fail, naming it and the line of
+.gitignore.
 """
 
 from __future__ import annotations
@@ -792,6 +795,54 @@ def check_strays(project: Path) -> None:
     log(f"tools/check_contents.py: NOTE {note}")
 
 
+SHARED_ROW = "| Cython's utility code in one module"  # the README's row of "Build options" for the switch
+
+
+def shared_switch(project: Path) -> tuple[str, list[str], dict[str, str]]:
+    """The README's switch for the shared utility module as written; as arguments for the frontend, or environment."""
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith(SHARED_ROW)]
+    switches = re.findall(r"`([^`]+)`", rows[0].split(" | ")[1]) if len(rows) == 1 else []
+    if len(switches) != 1:
+        msg = f"README.md's Build options show no one switch for the shared utility module: {rows}"
+        raise Failed(msg)
+    switch = switches[0]
+    # setuptools has no build options: its switches are VARIABLE=value, read by setup.py.
+    return (switch, [switch], {}) if switch.startswith("-") else (switch, [], dict([switch.split("=", 1)]))
+
+
+def check_shared(project: Path, backend: str) -> None:
+    """The README's switch for the shared utility module, as a user passes it to `nox -s build`: the project's tests pass.
+
+    The switch is taken from the README's row as written (an argument for
+    the frontend, or VARIABLE=value for setup.py) and must be the one the
+    repository's own builds use (tools/registry/backends.py). The wheel must
+    hold <name>/_cyutility; it goes into the `tests` session's environment,
+    whose tests then run against it.
+    """
+    switch, args, env = shared_switch(project)
+    expected = backend_of(backend).shared_utility.named(NAME)
+    if (args, env) != expected:
+        msg = f"README.md's switch {switch!r} is not the one the builds here use, {expected}: update the README"
+        raise Failed(msg)
+    run_nox(project, "build", "--", *args, env=env)
+    (wheel,) = (project / "dist").glob("*.whl")
+    with zipfile.ZipFile(wheel) as whl:
+        utility = [n for n in whl.namelist() if re.fullmatch(rf"{NAME}/_cyutility\..+\.(so|pyd)", n)]
+    if not utility:
+        msg = f"{wheel.name}, built with {switch}, holds no {NAME}/_cyutility"
+        raise Failed(msg)
+    python = str(project / ".nox" / "tests" / "bin" / "python")
+    run(tool("uv"), "pip", "install", "--python", python, "--reinstall", "--no-deps", str(wheel))
+    probe = f"import {NAME}; assert {NAME}.build_info()['shared_utility'], {NAME}.build_info()"
+    run(python, "-c", probe)
+    done = subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, check=False)
+    if done.returncode != 0:
+        msg = f"the project's tests failed against {wheel.name}, built with {switch}"
+        raise Failed(msg)
+    log(f"{switch}: {wheel.name} holds {utility[0]}; the project's tests pass against it")
+
+
 def check_own_backend_only(project: Path, backend: str) -> None:
     """No file of the project names another backend, comments included (the core and its suite are shared)."""
     listed = subprocess.run(["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True)
@@ -835,6 +886,7 @@ def check_new(backend: str) -> None:
     check_develop(project, backend)
     check_coverage(project)
     check_strays(project)
+    check_shared(project, backend)
     # Everything `new` wrote and the README's steps added is committed, and
     # .gitignore covers what the builds and the editable install left behind.
     status = subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True, check=True)

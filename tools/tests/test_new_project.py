@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tools.checks.new import BACKEND_NAMES
+from tools.checks.new import BACKEND_NAMES, shared_switch
 from tools.make.new import new
 from tools.make.render import ROOT
-from tools.registry.backends import NAMES
+from tools.registry.backends import NAMES, backend
 
 
 @pytest.fixture(scope="module", params=NAMES)
@@ -38,6 +38,13 @@ def test_the_project_names_no_other_backend(project):
         lines = path.read_text(encoding="utf-8").splitlines()
         found = [line for line in lines if any(p.search(line) for p in others)]
         assert not found, f"{relative} names another backend: {found}"
+
+
+def test_its_readme_shows_the_switch_the_builds_here_use(project):
+    # test_new builds with the README's switch, on CI for meson only: this keeps the other two honest without a build.
+    name, root = project
+    _, args, env = shared_switch(root)
+    assert (args, env) == backend(name).shared_utility.named("fastsum")
 
 
 def test_its_python_files_are_python_and_carry_no_markers(project):
