@@ -428,6 +428,13 @@ def test_shared(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
+@nox.session(default=False)
+def test_downstream(session: nox.Session) -> None:
+    """A package that cimports ours, both shared-utility builds, gets the twin's exact sum; each its own _cyutility."""
+    session.install(*group("compare"))  # uv makes their environments
+    session.run("python", "-m", "tools.checks.downstream", *session.posargs)
+
+
 # On the arm64 root's CPython, which the cross build takes its tags from; abi3 finds python3.12 on PATH.
 @nox.session(python=AARCH64_PYTHON, default=False)
 def test_shared_axes(session: nox.Session) -> None:
