@@ -32,7 +32,17 @@ from pathlib import Path
 from tools.inspect.probes import SPEED, child, unpack
 from tools.inspect.templates import code_lines
 from tools.instruments import steps
-from tools.instruments.measure import StepFailed, Task, command_line, interleave, md_table, median, report, workdir
+from tools.instruments.measure import (
+    StepFailed,
+    Task,
+    command_line,
+    interleave,
+    md_table,
+    median,
+    report,
+    uncached,
+    workdir,
+)
 from tools.instruments.measure import parser as instrument_parser
 from tools.make.render import ROOT
 from tools.registry.backends import NAMES
@@ -217,6 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = instrument_parser("compare_abi", __doc__, "abi")
     parser.add_argument("--speed-reps", type=int, default=5, help="interleaved speed rounds (default 5)")
     args = parser.parse_args(argv)
+    uncached()
     if args.reps < 1 or args.speed_reps < 1:
         parser.error("--reps and --speed-reps must be positive")
     _, json_path = report("abi", measure, markdown, args)

@@ -47,6 +47,7 @@ from tools.instruments.measure import (
     median,
     report,
     spread,
+    uncached,
     workdir,
 )
 from tools.instruments.measure import parser as instrument_parser
@@ -425,8 +426,9 @@ Clean wheel builds from a fresh copy of each template; "isolated" is what users 
 "no isolation" is the backend alone (`--full` measures pip and builds without isolation too). Editable installs
 without isolation; the edit sets a module-level variable in the `.pyx`, and the next import is checked for it,
 without reinstalling. Compile flags are read from the compile command of `_core.c` (setuptools' verbose log,
-compile_commands.json for meson and CMake). "Config lines" count code, not comments. The kernels' speed is
-`nox -s bench`'s; `nox -s summary` puts both side by side.
+compile_commands.json for meson and CMake). "Config lines" count code, not comments. No build uses a compiler
+cache (`CCACHE_DISABLE=1`: meson would take ccache from PATH by itself; `nox -s compare_ccache` times the cache).
+The kernels' speed is `nox -s bench`'s; `nox -s summary` puts both side by side.
 
 A time is the median with the range of the repetitions; the fastest is in **bold** only when its range is clear of
 the runner-up's; otherwise every backend whose range overlaps the fastest's is marked "tie", and none is ranked.
@@ -490,6 +492,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = instrument_parser("compare", __doc__, "compare")
     parser.add_argument("--full", action="store_true", help="also pip and builds without isolation")
     args = parser.parse_args(argv)
+    uncached()
     if args.reps < 1:
         parser.error("--reps must be at least 1")
     data, json_path = report("compare", measure, markdown, args)

@@ -39,7 +39,7 @@ from pathlib import Path
 from tools.inspect.dists import extension_libs
 from tools.inspect.probes import SPEED, child, unpack
 from tools.instruments import steps
-from tools.instruments.measure import Task, command_line, interleave, md_table, median, report, workdir
+from tools.instruments.measure import Task, command_line, interleave, md_table, median, report, uncached, workdir
 from tools.instruments.measure import parser as instrument_parser
 from tools.registry.variants import COMPILER_ENV, DEFAULT, VERSION_SPECIFIC, Variant, select
 
@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     # A healthy child answers in well under a second here.
     parser.add_argument("--fork-timeout", type=float, default=10.0, help="seconds before a forked child is hung")
     args = parser.parse_args(argv)
+    uncached()
     if args.reps < 1 or args.fork_timeout <= 0:
         parser.error("--reps and --fork-timeout must be positive")
     _, json_path = report("compilers", measure, markdown, args)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -265,6 +266,18 @@ def _str_keys(value: Any) -> Any:
     if isinstance(value, list):
         return [_str_keys(v) for v in value]
     return value
+
+
+def uncached() -> None:
+    """Time builds, not a compiler cache: CCACHE_DISABLE=1 for this process and every build it starts.
+
+    meson puts ccache in front of the compiler by itself where ccache is on
+    PATH and CC is not set; setuptools and CMake do not. Left on, meson's
+    column of a timing was served from the cache (a shared-utility build of
+    2 modules: 7.4 s cached, 11.2 s not, on 2026-12-05). `nox -s
+    compare_ccache` times the cache itself.
+    """
+    os.environ["CCACHE_DISABLE"] = "1"
 
 
 def report(stem: str, measure: Callable[[Any], dict], markdown: Callable[[dict], str], args: Any) -> tuple[dict, Path]:

@@ -19,7 +19,7 @@ import time
 from tools.inspect.dists import aarch64_problems as problems
 from tools.inspect.host import describe, machine
 from tools.inspect.templates import code_lines
-from tools.instruments.measure import Task, command_line, interleave, md_table, median, report
+from tools.instruments.measure import Task, command_line, interleave, md_table, median, report, uncached
 from tools.instruments.measure import parser as instrument_parser
 from tools.make import cross, in_root
 from tools.make.render import ROOT
@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = instrument_parser("compare_targets", __doc__, "targets")
     parser.add_argument("--backends", nargs="+", choices=NAMES, default=list(NAMES))
     args = parser.parse_args(argv)
+    uncached()
     if reason := in_root.unavailable("aarch64"):
         print(f"aarch64: {reason}")
         return

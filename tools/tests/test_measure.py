@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from tools.instruments import compare
 from tools.instruments.measure import DASH, NO_SPREAD, fmt_change, fmt_spread, mark_best, spread, tie
 
@@ -139,3 +141,28 @@ def test_compare_report_marks_a_smoke_run_and_shows_spreads():
     assert "equal flags: yes" in full
     assert "| wheel size, shared utility (kB) | 150.0 |" in full
     assert "| build time, per-module → shared utility | -1.0 s |" in full  # 10.1 → 9.1, ranges apart
+
+
+def test_every_build_timing_turns_the_compiler_cache_off():
+    """meson takes ccache from PATH by itself: a timing that forgot uncached() would time the cache in one column."""
+    import ast
+    import inspect
+
+    from tools.instruments import abi, compare, compilers, targets
+    from tools.instruments.scale import cli
+
+    for module in (abi, compare, compilers, targets, cli):
+        calls = {
+            node.func.id
+            for node in ast.walk(ast.parse(inspect.getsource(module)))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        }
+        assert "uncached" in calls, f"{module.__name__} times builds without uncached()"
+
+
+def test_uncached_disables_ccache(monkeypatch):
+    from tools.instruments.measure import uncached
+
+    monkeypatch.delenv("CCACHE_DISABLE", raising=False)
+    uncached()
+    assert os.environ["CCACHE_DISABLE"] == "1"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tools.inspect.host import machine
 from tools.instruments import steps
-from tools.instruments.measure import command_line, report, workdir
+from tools.instruments.measure import command_line, report, uncached, workdir
 from tools.instruments.measure import parser as instrument_parser
 from tools.instruments.scale import __doc__ as DOC
 from tools.instruments.scale import setups, shared
@@ -61,6 +61,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--dry-run", action="store_true", help="print the plan and a guess of its time, then stop")
     args = parser.parse_args(argv)
+    uncached()
     if args.quick:
         args.modules, args.reps = QUICK_MODULES, 1
     try:
