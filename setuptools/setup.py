@@ -68,25 +68,25 @@ class BuildExt(build_ext):
     # try the compiler once here instead of failing in the middle of the build.
     def build_extensions(self):
         msvc = self.compiler.compiler_type == "msvc"
-        compile_args, link_args = [], []
+        c_args, link_args = [], []
         if not msvc:
             # -fno-math-errno lets sqrt() compile to one SIMD instruction instead
             # of a call that may set errno; results are unchanged (unlike -ffast-math).
-            compile_args.append("-fno-math-errno")
+            c_args.append("-fno-math-errno")
             # A release wheel without debug info: Python's own CFLAGS carry
             # -g, three quarters of the wheel's bytes here. A CFLAGS of the
             # user's (CFLAGS=-g for a debug build) replaces Python's and wins.
             if "CFLAGS" not in os.environ:
-                compile_args.append("-g0")
+                c_args.append("-g0")
         flag = "/openmp" if msvc else "-fopenmp"
         if OPENMP != "off" and links_with(self.compiler, flag):
-            compile_args.append(flag)
+            c_args.append(flag)
             if not msvc:  # MSVC's linker needs no flag for OpenMP
                 link_args.append(flag)
         elif OPENMP == "on":
             sys.exit(f"MATHCORE_OPENMP=on, but {self.compiler.compiler_type} cannot build with {flag}")
         for ext in self.extensions:
-            ext.extra_compile_args += compile_args
+            ext.extra_compile_args += c_args
             ext.extra_link_args += link_args
             if COVERAGE:
                 # The trace calls compile only with the first, nogil code and

@@ -458,7 +458,7 @@ def list_moved_modules(project: Path, backend: str) -> None:
     if backend == "cmake":  # a <name>_SOURCES line, in place of the example's
         text = re.sub(
             r"^set\(_kernels_SOURCES .*\)$",
-            _rename("set(_ops_SOURCES src/mathcore/scale.c src/mathcore/scale.h)", NAME),
+            "set(_ops_SOURCES scale.c scale.h)",
             text,
             flags=re.MULTILINE,
         )

@@ -8,7 +8,13 @@ temporary folder (with tools/make/render.py, as the builds do) and compares:
 - the [project] tables of pyproject.toml: same fields, same values;
 - the Cython requirement of [build-system]: the same in all three;
 - the compiled modules each build file lists: one per .pyx, same names, and
-  the same hand-written sources (C, headers) compiled into each, all present.
+  the same hand-written sources (C, headers) compiled into each, all present;
+- the names of the switches, in one scheme: meson options in lower case
+  (openmp); CMake cache variables and the environment variables setup.py
+  reads are the package name upper-cased, "_", the meson name upper-cased
+  (PKG_OPENMP), and the registry's switches set those names; the
+  compile-flags variable is c_args in all three, and meson.build and
+  CMakeLists.txt name the package folder once.
 
 Exit status 1, with every disagreement listed, when any of these differ.
 """
@@ -29,6 +35,21 @@ from tools.make.render import modules, render
 from tools.registry.backends import BACKENDS
 
 NAME = "pkgcheck"
+PREFIX = f"{NAME.upper()}_"
+# What setup.py may read besides its own switches: the toolchain's variables.
+TOOLCHAIN = {"CC", "CFLAGS", "CPPFLAGS", "LDFLAGS"}
+# Where each build file declares its switches, and how each backend's frontend sets one.
+DECLARED = {
+    "meson": ("meson.options", re.compile(r"^option\('(\w+)'", re.MULTILINE)),
+    "cmake": ("CMakeLists.txt", re.compile(r"^(?:option\((\w+)|set\((\w+) .*\bCACHE\b)", re.MULTILINE)),
+    "setuptools": ("setup.py", re.compile(r"""environ(?:\.get\(|\[)"(\w+)"|"(\w+)" (?:not )?in os\.environ""")),
+}
+SET_BY = {"meson": re.compile(r"-Csetup-args=-D(\w+)="), "cmake": re.compile(r"-Ccmake\.define\.(\w+)=")}
+C_ARGS = {
+    "meson": ("meson.build", re.compile(r"^c_args = ", re.MULTILINE)),
+    "cmake": ("CMakeLists.txt", re.compile(r"^\s*set\(c_args ", re.MULTILINE)),
+    "setuptools": ("setup.py", re.compile(r"^\s*c_args\b.* = ", re.MULTILINE)),
+}
 
 
 def files(root: Path) -> dict[str, bytes]:
@@ -45,6 +66,50 @@ def cython_requirement(pyproject: dict) -> list[str]:
     return [
         r for r in pyproject["build-system"]["requires"] if re.match(r"cython\s*(?:[<>=!~;\[]|$)", r, re.IGNORECASE)
     ]
+
+
+def switch_names(backend: str, project: Path) -> set[str]:
+    """The switches `backend`'s build file declares (meson, CMake) or reads from the environment (setuptools)."""
+    file, pattern = DECLARED[backend]
+    return {"".join(groups) for groups in pattern.findall((project / file).read_text(encoding="utf-8"))}
+
+
+def set_by_registry(backend: str, switch) -> set[str]:
+    """The names that a switch of tools/registry/backends.py sets, for the package NAME."""
+    args, env = switch.named(NAME)
+    if backend not in SET_BY:
+        return set(env)
+    return {m.group(1) for arg in args if (m := SET_BY[backend].match(arg))}
+
+
+def naming(projects: dict[str, Path]) -> list[str]:
+    """Where the rendered projects' switch names, flags variable or package folder break the one scheme."""
+    problems = []
+    options = switch_names("meson", projects["meson"])
+    if upper := sorted(o for o in options if o != o.lower()):
+        problems.append(f"meson: options {upper} are not lower case")
+    expected = {PREFIX + o.upper() for o in options}
+    if (cmake := switch_names("cmake", projects["cmake"])) != expected:
+        problems.append(f"cmake: cache variables {sorted(cmake)}, meson's options make them {sorted(expected)}")
+    read = switch_names("setuptools", projects["setuptools"])
+    if missing := expected - read:
+        problems.append(f"setuptools: setup.py does not read {sorted(missing)}, meson's options")
+    if stray := sorted(v for v in read - TOOLCHAIN if not v.startswith(PREFIX)):
+        problems.append(f"setuptools: setup.py reads {stray}, which lack the prefix {PREFIX}")
+    for b, project in projects.items():
+        spec = BACKENDS[b]
+        for label, switch in (("openmp", spec.openmp["on"]), ("shared_utility", spec.shared_utility)):
+            want = label if b == "meson" else PREFIX + label.upper()
+            if (names := set_by_registry(b, switch)) != {want}:
+                problems.append(f"{b}: the registry's {label} switch sets {sorted(names)}, not {want}")
+            elif want not in switch_names(b, project):
+                problems.append(f"{b}: the registry's {label} switch sets {want}, which the build file lacks")
+        file, pattern = C_ARGS[b]
+        if not pattern.search(text := (project / file).read_text(encoding="utf-8")):
+            problems.append(f"{b}: {file} has no compile-flags variable named c_args")
+        if b != "setuptools" and (count := text.count(f"src/{NAME}")) != 1:
+            problems.append(f"{b}: {file} names the package folder src/{NAME} {count} times, not once")
+    return problems
 
 
 def check(root: Path) -> list[str]:
@@ -87,12 +152,14 @@ def check(root: Path) -> list[str]:
     for module, sources in own[first].items():
         if missing := [s for s in sources if f"{s}" not in pkg[first]]:
             problems.append(f"{module}: the build files compile {missing}, which src/{NAME}/ lacks")
+    problems += naming(projects)
     if not problems:
         print(f"package files, same in all three: {', '.join(sorted(pkg[first]))}")
         print(f"top-level files besides the build files: {', '.join(sorted(top[first]))}")
         print(f"[project] fields, same values: {', '.join(tomls[first]['project'])}")
         print(f"Cython requirement: {cython_requirement(tomls[first])}; compiled modules: {', '.join(sorted(pyx))}")
         print(f"hand-written sources: {', '.join(f'{m}: {s}' for m, s in own[first].items() if s) or 'none'}")
+        print(f"switches: {', '.join(f'{b} {sorted(switch_names(b, p))}' for b, p in projects.items())}; flags: c_args")
     return problems
 
 

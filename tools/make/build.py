@@ -334,8 +334,10 @@ def _openmp_requested(backend: str, name: str, args: Sequence[str], environ: Map
     for key, value in on_env.items():
         if environ.get(key, "").lower() == value:
             return f"{key}={value}"
+    # The same cache variable in CMAKE_ARGS, as -DNAME=ON or -DNAME:STRING=ON.
+    defines = {"-D" + arg.removeprefix("-Ccmake.define.").upper() for arg in on_args if arg.startswith("-Ccmake.")}
     for arg in [*args, *shlex.split(environ.get("CMAKE_ARGS", ""))]:
-        if arg in on_args or (backend == "cmake" and arg.upper().replace(":BOOL", "") == "-DOPENMP=ON"):
+        if arg in on_args or re.sub(r":\w+=", "=", arg.upper(), count=1) in defines:
             return arg
     return None
 

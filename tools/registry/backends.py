@@ -61,14 +61,21 @@ EQUAL_FLAGS: Mapping[str, str] = MappingProxyType(
 
 @dataclass(frozen=True)
 class Switch:
-    """Build-frontend arguments and environment that turn one setting on; {NAME} in a key is the package, upper-cased."""
+    """Build-frontend arguments and environment that turn one setting on; {NAME} is the package, upper-cased.
+
+    The templates name their switches in one scheme: meson options in lower
+    case (openmp); CMake cache variables and setuptools environment variables
+    as the package upper-cased, then the meson name upper-cased
+    (MATHCORE_OPENMP), which `nox -s lint` holds (tools/checks/templates.py).
+    """
 
     args: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
 
     def named(self, name: str) -> tuple[list[str], dict[str, str]]:
         """The arguments, and the environment with {NAME} filled in for package `name`."""
-        return list(self.args), {key.format(NAME=name.upper()): value for key, value in self.env.items()}
+        up = name.upper()
+        return [a.replace("{NAME}", up) for a in self.args], {k.replace("{NAME}", up): v for k, v in self.env.items()}
 
 
 @dataclass(frozen=True)
@@ -288,10 +295,13 @@ CMAKE = Backend(
     cross_files=("cross/aarch64-linux-gnu.cmake",),
     cross_args=("-Ccmake.toolchain-file={recipe}", "-Ccmake.define.CMAKE_POLICY_DEFAULT_CMP0190=NEW"),
     modules=_module_list("CMakeLists.txt", "set(MODULES ", ")", "{}", " "),
-    openmp={"on": Switch(("-Ccmake.define.OPENMP=ON",)), "off": Switch(("-Ccmake.define.OPENMP=OFF",))},
+    openmp={
+        "on": Switch(("-Ccmake.define.{NAME}_OPENMP=ON",)),
+        "off": Switch(("-Ccmake.define.{NAME}_OPENMP=OFF",)),
+    },
     limited_api=Switch((f"-Cwheel.py-api=cp{ABI3_FLOOR.replace('.', '')}",)),
     limited_api_lines=re.compile(r"sabi", re.IGNORECASE),
-    shared_utility=Switch(("-Ccmake.define.SHARED_UTILITY=ON",)),
+    shared_utility=Switch(("-Ccmake.define.{NAME}_SHARED_UTILITY=ON",)),
     one_job=Switch(("-Cbuild.tool-args=-j1",)),
     # cython-cmake's cython_transpile reads CYTHON_ARGS (a list: ";" separates).
     coverage=Switch(

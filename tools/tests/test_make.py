@@ -53,8 +53,11 @@ def test_unusable_names_are_refused(name):
 def test_openmp_request_is_read_from_the_registry():
     assert _openmp_requested("meson", "pkg", ["-Csetup-args=-Dopenmp=enabled"], {}) == "-Csetup-args=-Dopenmp=enabled"
     assert _openmp_requested("setuptools", "pkg", [], {"PKG_OPENMP": "on"}) == "PKG_OPENMP=on"
-    assert _openmp_requested("cmake", "pkg", [], {"CMAKE_ARGS": "-DOPENMP:BOOL=ON"}) == "-DOPENMP:BOOL=ON"
-    assert _openmp_requested("cmake", "pkg", ["-Ccmake.define.OPENMP=OFF"], {}) is None
+    assert _openmp_requested("cmake", "pkg", ["-Ccmake.define.PKG_OPENMP=ON"], {}) == "-Ccmake.define.PKG_OPENMP=ON"
+    assert _openmp_requested("cmake", "pkg", [], {"CMAKE_ARGS": "-DPKG_OPENMP:STRING=ON"}) == "-DPKG_OPENMP:STRING=ON"
+    assert _openmp_requested("cmake", "pkg", [], {"CMAKE_ARGS": "-DPKG_OPENMP=on"}) == "-DPKG_OPENMP=on"
+    assert _openmp_requested("cmake", "pkg", [], {"CMAKE_ARGS": "-DOTHER_OPENMP=ON"}) is None
+    assert _openmp_requested("cmake", "pkg", ["-Ccmake.define.PKG_OPENMP=OFF"], {}) is None
 
 
 def test_a_missing_compiler_is_named(tmp_path):
