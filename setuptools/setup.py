@@ -1,7 +1,8 @@
 """Build the Cython extension; all metadata lives in pyproject.toml.
 
 setuptools has no build options of its own, so the switches are environment
-variables: MATHCORE_OPENMP=auto|on|off (default auto),
+variables: MATHCORE_OPENMP=auto|on|off (default auto: with a warning when the
+compiler has no OpenMP),
 MATHCORE_LIMITED_API=3.12 (one abi3 wheel; default: one wheel per version),
 MATHCORE_SHARED_UTILITY=1 (Cython's utility code in one module of its own)
 and MATHCORE_COVERAGE=1 (line tracing, for coverage.py; never for a release).
@@ -43,14 +44,29 @@ COVERAGE = os.environ.get("MATHCORE_COVERAGE") == "1"
 DIRECTIVES = {"linetrace": COVERAGE}
 
 
-def links_with(compiler, flag):
-    """Whether a tiny OpenMP program compiles and links with `flag`."""
+def openmp_flags(msvc):
+    """The flag that turns OpenMP on; none where CPPFLAGS or CFLAGS carry it already.
+
+    Apple clang refuses -fopenmp: Homebrew's libomp comes through
+    CPPFLAGS="-Xpreprocessor -fopenmp ..." and LDFLAGS="... -lomp", which
+    scikit-learn's build honours the same way (its openmp_helpers.py).
+    """
+    if msvc:
+        return ["/openmp"]
+    return [] if "openmp" in os.environ.get("CPPFLAGS", "") + os.environ.get("CFLAGS", "") else ["-fopenmp"]
+
+
+def links_with(compiler, flags):
+    """Whether a tiny OpenMP program compiles and links with `flags` as the modules will."""
+    # distutils links a module with LDFLAGS, CFLAGS and CPPFLAGS, but an
+    # executable with the bare compiler: the probe adds them itself.
+    env = " ".join(os.environ.get(name, "") for name in ("LDFLAGS", "CFLAGS", "CPPFLAGS")).split()
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp, "omp.c")
         src.write_text("#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n")
         try:
-            objects = compiler.compile([str(src)], output_dir=tmp, extra_postargs=[flag])
-            compiler.link_executable(objects, "omp", output_dir=tmp, extra_postargs=[flag])
+            objects = compiler.compile([str(src)], output_dir=tmp, extra_postargs=flags)
+            compiler.link_executable(objects, "omp", output_dir=tmp, extra_preargs=env, extra_postargs=flags)
         except (CompileError, LinkError):  # the compiler's output says why
             return False
     return True
@@ -78,13 +94,18 @@ class BuildExt(build_ext):
             # user's (CFLAGS=-g for a debug build) replaces Python's and wins.
             if "CFLAGS" not in os.environ:
                 c_args.append("-g0")
-        flag = "/openmp" if msvc else "-fopenmp"
-        if OPENMP != "off" and links_with(self.compiler, flag):
-            c_args.append(flag)
+        flags = openmp_flags(msvc)
+        if OPENMP != "off" and links_with(self.compiler, flags):
+            c_args += flags
             if not msvc:  # MSVC's linker needs no flag for OpenMP
-                link_args.append(flag)
+                link_args += flags
         elif OPENMP == "on":
-            sys.exit(f"MATHCORE_OPENMP=on, but {self.compiler.compiler_type} cannot build with {flag}")
+            sys.exit("MATHCORE_OPENMP=on, but the compiler cannot build with OpenMP: its output above says why")
+        elif OPENMP == "auto":
+            self.warn(
+                "OpenMP not found (the compiler's output above says why): prange loops run on one thread. "
+                "MATHCORE_OPENMP=on makes this an error, =off silences it."
+            )
         for ext in self.extensions:
             ext.extra_compile_args += c_args
             ext.extra_link_args += link_args

@@ -210,10 +210,8 @@ def sanitizer(backend: str, flags: str, cc: str = "gcc") -> Switch:
     """
     kinds = next(flag for flag in flags.split() if flag.startswith("-fsanitize="))
     if backend == "setuptools":
-        # In CC, not CFLAGS/LDFLAGS: setup.py's OpenMP probe links with bare CC
-        # (distutils' linker_exe ignores LDFLAGS), so it would fail and OpenMP
-        # be quietly off; and a CFLAGS replaces Python's -O3 and the rest.
-        # LDSHARED follows CC. Python's CFLAGS keep -fwrapv: signed overflow
+        # In CC, not CFLAGS/LDFLAGS: a CFLAGS replaces Python's -O3 and the
+        # rest. LDSHARED follows CC. Python's CFLAGS keep -fwrapv: signed overflow
         # is defined there, and UBSan does not report it.
         return Switch(env={"CC": f"{cc} {flags}"})
     if backend == "meson":
