@@ -42,7 +42,7 @@ TOOLCHAIN = {"CC", "CFLAGS", "CPPFLAGS", "LDFLAGS"}
 DECLARED = {
     "meson": ("meson.options", re.compile(r"^option\('(\w+)'", re.MULTILINE)),
     "cmake": ("CMakeLists.txt", re.compile(r"^(?:option\((\w+)|set\((\w+) .*\bCACHE\b)", re.MULTILINE)),
-    "setuptools": ("setup.py", re.compile(r"""environ(?:\.get\(|\[)"(\w+)"|"(\w+)" (?:not )?in os\.environ""")),
+    "setuptools": ("setup.py", re.compile(r"""environ(?:\.get\(|\[)"(\w+)"|"(\w+)" (?:not )?in os\.environ\b(?!\.)""")),
 }
 SET_BY = {"meson": re.compile(r"-Csetup-args=-D(\w+)="), "cmake": re.compile(r"-Ccmake\.define\.(\w+)=")}
 C_ARGS = {
