@@ -1,0 +1,5 @@
+import sys
+
+from tools.make.roots.cli import main
+
+sys.exit(main())
