@@ -121,16 +121,22 @@ class BuildExt(build_ext):
         # compiler is not made to run in threads (cython/cython#7997), and
         # distutils compiles the C in threads. The C goes under build/, never
         # into src/ or the wheel; for coverage only, next to the .pyx.
-        translated = cythonize(
-            self.extensions,
-            build_dir=None if COVERAGE else self.build_temp,
-            nthreads=self.parallel,
-            force=self.force,
-            compiler_directives=DIRECTIVES,
-            shared_utility_qualified_name=SHARED_UTILITY,
-        )
-        for ext, c_ext in zip(self.extensions, translated, strict=True):
-            ext.sources = c_ext.sources
+        # The utility module apart, free-threading compatible as the modules
+        # that import it are (their `# cython:` line): Cython 3.1 writes it
+        # so only when told (later versions by themselves).
+        shared = [ext for ext in self.extensions if ext.name == SHARED_UTILITY]
+        modules = [ext for ext in self.extensions if ext not in shared]
+        for group, directives in ((modules, DIRECTIVES), (shared, {**DIRECTIVES, "freethreading_compatible": True})):
+            translated = cythonize(
+                group,
+                build_dir=None if COVERAGE else self.build_temp,
+                nthreads=self.parallel,
+                force=self.force,
+                compiler_directives=directives,
+                shared_utility_qualified_name=SHARED_UTILITY,
+            )
+            for ext, c_ext in zip(group, translated, strict=True):
+                ext.sources = c_ext.sources
         super().build_extensions()
 
 
