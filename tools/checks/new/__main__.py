@@ -1,0 +1,5 @@
+import sys
+
+from tools.checks.new.cli import main
+
+sys.exit(main())
