@@ -5,10 +5,12 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import inspect
+import os
 import pkgutil
 import random
 import re
 import sys
+import sysconfig
 import threading
 from pathlib import Path
 
@@ -291,11 +293,20 @@ def test_every_module_links_the_openmp_it_reports(build):
     assert not wrong, f"build_info() says openmp={openmp}, but these modules link otherwise: {wrong}"
 
 
+# A free-threaded CPython (3.14t) whose GIL nothing forced on or off: then a
+# module that does not declare itself free-threading compatible (Cython's
+# freethreading_compatible directive) turns the GIL on when imported, with
+# only a RuntimeWarning to say so.
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED")) and "PYTHON_GIL" not in os.environ
+FREE_THREADED = FREE_THREADED and "gil" not in sys._xoptions
+
+
 def test_each_module_imports_alone(build):
     """Every compiled module imports first in a fresh interpreter, taking in what it needs itself.
 
     A cimported .pxd's module, or Cython's shared utility module, is imported
-    by the module that needs it: no import order is required of the user.
+    by the module that needs it: no import order is required of the user. On
+    a free-threaded Python, importing any of them leaves the GIL off.
     """
     modules = sorted(_extension_modules(build))
     for name in modules:
@@ -303,12 +314,17 @@ def test_each_module_imports_alone(build):
             """
             import importlib, json, sys
             importlib.import_module(sys.argv[1])
-            print(json.dumps(sorted(m for m in sys.modules if m.startswith(sys.argv[2]))))
+            print(json.dumps({
+                "modules": sorted(m for m in sys.modules if m.startswith(sys.argv[2])),
+                "gil": sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True,
+            }))
             """,
             name,
             build.__name__,
         )
-        assert name in child
+        assert name in child["modules"]
+        if FREE_THREADED:
+            assert child["gil"] is False, f"importing {name} turned the GIL on"
     shared = f"{build.__name__}._cyutility" in modules
     assert build.build_info()["shared_utility"] is shared
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 import operator
 import os
+import signal
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from itertools import pairwise
 from typing import SupportsIndex
 
@@ -32,6 +33,12 @@ CENTER = 1_000_000
 LIMIT = 2**53
 # Terms summed between two looks at the stop flag of a threaded call.
 _CHUNK = 1 << 16
+# Seconds the caller's thread waits for the workers at a time before it runs
+# Python code again, where a pending signal (Ctrl-C) is handled: an untimed
+# wait is not always interrupted by SIGINT (on Windows before 3.14,
+# python/cpython#125541; a join on 3.14t, python/cpython#150873). Once every
+# supported Python has both fixes, _wait can call event.wait() untimed.
+_WAKE = 0.1
 
 
 def _as_bound(name: str, value: SupportsIndex) -> int:
@@ -100,17 +107,70 @@ def _run_threaded(
 ) -> float:
     """Sum kernel(lo, hi, stop) over contiguous pieces, one Python thread each.
 
-    On any exception in the caller (Ctrl-C included) the stop flag is set and
-    the workers are joined before the exception propagates.
+    On an exception in a worker or in the caller (Ctrl-C included, even while
+    the threads start) the stop flag is set and the workers are joined before
+    the exception propagates: no thread is left summing.
     """
     pieces = _pieces(start, num, workers)
     stop = threading.Event()
-    with ThreadPoolExecutor(max_workers=len(pieces)) as pool:
-        futures = [pool.submit(kernel, lo, hi, stop) for lo, hi in pieces]
+    results = [0.0] * len(pieces)
+    errors: list[BaseException] = []
+    ended = [threading.Event() for _ in pieces]
+
+    def work(i: int, lo: int, hi: int) -> None:
         try:
-            return sum((f.result() for f in futures), 0.0)
-        finally:
+            results[i] = kernel(lo, hi, stop)
+        except BaseException as exc:  # noqa: BLE001 (raised again in the caller's thread)
+            errors.append(exc)
             stop.set()
+        finally:
+            ended[i].set()
+
+    threads = [threading.Thread(target=work, args=(i, lo, hi)) for i, (lo, hi) in enumerate(pieces)]
+    started: list[threading.Thread] = []
+    try:
+        with _sigint_held():
+            for thread in threads:
+                thread.start()
+                started.append(thread)
+        _wait(ended[: len(started)])
+    finally:
+        stop.set()  # the workers stop within one chunk
+        _wait(ended[: len(started)])
+        # Each has returned from work(): these joins end at once. No signal
+        # interrupts them, which on Python <= 3.12 could mark a running thread
+        # dead and leave it behind (python/cpython#90882).
+        for thread in started:
+            thread.join()
+    if errors:
+        raise errors[0]
+    return sum(results, 0.0)
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """SIGINT held back in the block, and handled after it: then no Ctrl-C interrupts Thread.start().
+
+    A start() interrupted while the new thread starts up leaves a thread that
+    runs, but that the caller does not yet know of. Threads started here inherit
+    the mask, so the caller's thread is the one that takes SIGINT. Windows has
+    no pthread_sigmask: there the window stays open (not run here).
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _wait(events: list[threading.Event]) -> None:
+    """Wait until every event is set, in slices of _WAKE seconds, so that the waiting thread handles signals."""
+    for event in events:
+        while not event.wait(_WAKE):
+            pass
 
 
 def _sum(start: int, num: int, stop: threading.Event | None = None) -> float:

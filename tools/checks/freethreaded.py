@@ -131,34 +131,51 @@ def venv_python(venv: Path) -> str:
     return str(venv / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python"))
 
 
-def test(python: str, pytest_args: list[str], packages: list[str]) -> int:
-    """Build every default variant for `python` in a venv of its own, and test them there."""
+def _variants() -> dict[str, list]:
+    """The builds tested on the free-threaded Python, by the venv they are installed in together."""
+    from tools.registry.variants import default_builds, select
+
+    together = default_builds() + select(utility="shared")
+    if shutil.which("clang"):
+        together += select(compiler="clang")
+    else:
+        print("no clang on PATH: its builds are left out", flush=True)
+    return {"venv": together, "venv-no-openmp": select(openmp="off")}
+
+
+def test(python: str, pytest_args: list[str], packages: list[str], busy_runs: int) -> int:
+    """Build the variants for `python` in venvs of their own under build/freethreaded/, and test them there."""
     from tools.make.build import BuildFailed, build_variant
     from tools.make.render import ROOT
-    from tools.registry.variants import default_builds
 
     work = ROOT / "build" / "freethreaded"
-    venv = work / "venv"
-    shutil.rmtree(venv, ignore_errors=True)
 
     def run(*cmd: str) -> None:
         print(f"$ {' '.join(cmd)}", flush=True)
         subprocess.run(cmd, check=True, cwd=ROOT)
 
     try:
-        run(python, "-m", "venv", str(venv))
-        py = venv_python(venv)
-        run(py, "-m", "pip", "install", "--quiet", *packages, "pytest-run-parallel>=0.7")
-        variants = default_builds()
-        for v in variants:
-            build_variant(v, work, python=py)
-        run(py, "-m", "pip", "install", "--quiet", *(str(w) for v in variants for w in v.wheels(work)))
-        run(py, "-c", GIL_CHECK, *(v.name for v in variants))
-        # The whole suite (tests/test_robust.py calls every function from 16
-        # threads at once), then each test of test_core.py run by 4 threads at once.
-        run(py, "-m", "pytest", *pytest_args)
-        run(py, "-m", "pytest", "tests/test_core.py", "--parallel-threads=4", "-q", *pytest_args)
-        run(py, "-c", TWIN_THREADS, variants[0].name)
+        for folder, variants in _variants().items():
+            venv = work / folder
+            shutil.rmtree(venv, ignore_errors=True)
+            run(python, "-m", "venv", str(venv))
+            py = venv_python(venv)
+            run(py, "-m", "pip", "install", "--quiet", *packages, "pytest-run-parallel>=0.7")
+            for v in variants:
+                build_variant(v, work, python=py)
+            run(py, "-m", "pip", "install", "--quiet", *(str(w) for v in variants for w in v.wheels(work)))
+            run(py, "-c", GIL_CHECK, *(v.name for v in variants))
+            if folder == "venv-no-openmp":
+                run(py, "-m", "pytest", "--openmp=off", "-q", *pytest_args)
+                continue
+            # The whole suite (tests/test_robust.py calls every function from 16
+            # threads at once), then each test of test_core.py run by 4 threads at once.
+            run(py, "-m", "pytest", *pytest_args)
+            run(py, "-m", "pytest", "tests/test_core.py", "--parallel-threads=4", "-q", *pytest_args)
+            # Ctrl-C with every core busy: where an uninterruptible wait shows (tools/checks/signals.py).
+            if busy_runs:
+                run(sys.executable, "-m", "tools.checks.signals", "--python", py, "--runs", str(busy_runs))
+            run(py, "-c", TWIN_THREADS, variants[0].name)
     except (subprocess.CalledProcessError, BuildFailed) as error:
         print(error, file=sys.stderr)
         return 1
@@ -170,10 +187,16 @@ if __name__ == "__main__":
         print(find() or "")
         sys.exit(0)
     if sys.argv[1:2] == ["test"] and (found := find()):
-        # What the test group and the build group install, passed by the session after --packages.
+        # What the test group and the build group install, passed by the session after --packages;
+        # --busy-runs N: the Ctrl-C tests N times on a busy machine (default 3).
         args = sys.argv[2:]
         cut = args.index("--packages") if "--packages" in args else len(args)
-        sys.exit(test(found, args[:cut], args[cut + 1 :]))
+        pytest_args, packages, busy_runs = args[:cut], args[cut + 1 :], 3
+        if "--busy-runs" in pytest_args:
+            at = pytest_args.index("--busy-runs")
+            busy_runs = int(pytest_args[at + 1])
+            del pytest_args[at : at + 2]
+        sys.exit(test(found, pytest_args, packages, busy_runs))
     sys.exit(
         NOT_FOUND if sys.argv[1:2] == ["test"] else "usage: python -m tools.checks.freethreaded find | test [ARGS]"
     )
