@@ -310,6 +310,13 @@ def test_pythons(session: nox.Session) -> None:
     session.run("pytest", *pytest_args)
 
 
+@nox.session(default=False)
+def test_signals(session: nox.Session) -> None:
+    """Run the Ctrl-C tests over every wheel under dist/ again and again, with every core kept busy beside them."""
+    session.install(*group("test"), *built_wheels(session))
+    session.run("python", "-m", "tools.checks.signals", *session.posargs)
+
+
 @nox.session(python=False, default=False)
 def test_freethreaded(session: nox.Session) -> None:
     """Build each backend for a free-threaded CPython (3.14t) found here, test it with threads; else say so."""
@@ -319,6 +326,13 @@ def test_freethreaded(session: nox.Session) -> None:
             session.error("no free-threaded CPython found, and FREETHREADED_REQUIRED=1")
         session.skip("no free-threaded CPython >= 3.14 on PATH, in pyenv or in uv's interpreters: nothing to test")
     session.run(*tool, "test", *session.posargs, "--packages", *group("build"), *group("test"), external=True)
+
+
+@nox.session(default=False)
+def bench_freethreaded(session: nox.Session) -> None:
+    """Time each build and the twin with 1 and 2 threads on 3.14t, 3.14t -X gil=1 and 3.13, and their builds."""
+    session.install(*group("compare"))
+    session.run("python", "-m", "tools.instruments.freethreading", *session.posargs)
 
 
 # --- where users run it: repaired wheels, a bare machine, the newest Pythons ---
