@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 
-from tools.instruments import compare
+from tools.inspect.builds import effective_flags
+from tools.instruments.compare import report, setups
 from tools.instruments.measure import DASH, NO_SPREAD, fmt_change, fmt_spread, mark_best, spread, tie
+from tools.registry.backends import EQUAL_FLAGS, NAMES
 
 
 def test_spread_keeps_the_range_and_the_count():
@@ -58,23 +60,23 @@ def test_effective_flags_take_the_last_of_each_kind():
     # setuptools' equal-flags build: Python's CFLAGS, then the appended CFLAGS.
     python = ["-DNDEBUG", "-g", "-fwrapv", "-O3", "-Wall", "-fPIC"]
     appended = ["-O3", "-g0", "-fvisibility=hidden", "-fno-wrapv", "-DNDEBUG"]
-    assert compare.effective_flags(python) == {
+    assert effective_flags(python) == {
         "opt": "-O3",
         "debug": True,
         "visibility": "default",
         "wrapv": True,
         "ndebug": True,
     }
-    assert compare.effective_flags(python + appended) == {
+    assert effective_flags(python + appended) == {
         "opt": "-O3",
         "debug": False,
         "visibility": "hidden",
         "wrapv": False,
         "ndebug": True,
     }
-    assert compare.effective_flags(["-g0", "-ggdb", "-O"])["debug"] is True
-    assert compare.effective_flags(["-O"])["opt"] == "-O2"
-    assert compare.effective_flags(None) is None
+    assert effective_flags(["-g0", "-ggdb", "-O"])["debug"] is True
+    assert effective_flags(["-O"])["opt"] == "-O2"
+    assert effective_flags(None) is None
 
 
 def _data(reps: int) -> dict:
@@ -88,11 +90,11 @@ def _data(reps: int) -> dict:
         "symtab": True,
     }
     modes = ["uv isolated", "sdist", "editable install"]
-    flag_modes = {s: compare.FLAG_MODES[s] for s in compare.SETTINGS}
+    flag_modes = {s: setups.FLAG_MODES[s] for s in setups.SETTINGS}
     backends = {}
-    for i, name in enumerate(compare.NAMES):
+    for i, name in enumerate(NAMES):
         times = {m: [10.0 + i + 0.1 * r for r in range(reps)] for m in [*modes, *flag_modes.values()]}
-        times[compare.SHARED_MODE] = [9.0 + i + 0.1 * r for r in range(reps)]
+        times[setups.SHARED_MODE] = [9.0 + i + 0.1 * r for r in range(reps)]
         backends[name] = {
             "backend": name,
             "times": times,
@@ -113,7 +115,7 @@ def _data(reps: int) -> dict:
             "simd_square_roots": ["sqrtpd %xmm"],
             "dispatch_lines": 0,
             "config_lines": {"pyproject.toml": 25},
-            "flag_builds": dict.fromkeys(compare.SETTINGS, build),
+            "flag_builds": dict.fromkeys(setups.SETTINGS, build),
         }
     return {
         "date": "today",
@@ -122,8 +124,8 @@ def _data(reps: int) -> dict:
         "smoke": reps < 2,
         "modes": modes,
         "flag_modes": flag_modes,
-        "shared_mode": compare.SHARED_MODE,
-        "equal_flags": dict(compare.EQUAL_FLAGS),
+        "shared_mode": setups.SHARED_MODE,
+        "equal_flags": dict(EQUAL_FLAGS),
         "python": "3.11",
         "tools": {},
         "backends": backends,
@@ -131,10 +133,10 @@ def _data(reps: int) -> dict:
 
 
 def test_compare_report_marks_a_smoke_run_and_shows_spreads():
-    smoke = compare.markdown(_data(1))
+    smoke = report.markdown(_data(1))
     assert "smoke run: 1 repetition, no spread" in smoke
     assert NO_SPREAD in smoke
-    full = compare.markdown(_data(3))
+    full = report.markdown(_data(3))
     assert "smoke run" not in full
     assert f"10.1 (10.0{DASH}10.2)" in full
     assert "**-g**: wheel size" in full
@@ -148,10 +150,11 @@ def test_every_build_timing_turns_the_compiler_cache_off():
     import ast
     import inspect
 
-    from tools.instruments import abi, compare, compilers, targets
-    from tools.instruments.scale import cli
+    from tools.instruments import abi, compilers, targets
+    from tools.instruments.compare import cli as compare
+    from tools.instruments.scale import cli as scale
 
-    for module in (abi, compare, compilers, targets, cli):
+    for module in (abi, compare, compilers, targets, scale):
         calls = {
             node.func.id
             for node in ast.walk(ast.parse(inspect.getsource(module)))

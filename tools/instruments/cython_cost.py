@@ -12,7 +12,7 @@ median of --reps runs, one after the other:
 - in one process: N copies of that module translated by one `cythonize`
   call with one worker, per module.
 
-    python -m tools.inspect.cython_cost [--modules 16] [--reps 5]
+    python -m tools.instruments.cython_cost [--modules 16] [--reps 5]
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ def measure(modules: int, reps: int) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tools.inspect.cython_cost", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.instruments.cython_cost", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--modules", type=int, default=16, help="copies of _core.pyx for the cythonize batch")
     parser.add_argument("--reps", type=int, default=5)
     args = parser.parse_args(argv)

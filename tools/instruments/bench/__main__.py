@@ -1,0 +1,3 @@
+from tools.instruments.bench.cli import main
+
+main()

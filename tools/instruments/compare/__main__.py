@@ -1,0 +1,3 @@
+from tools.instruments.compare.cli import main
+
+main()
