@@ -1,6 +1,7 @@
 """Build the core with each backend, test every build against its twin, time and compare them.
 
-nox                         the main job: build, test, bench, compare, summary
+nox                         the main job: build, test, a smoke run of bench and compare, summary
+nox -s bench compare        their full runs, which the smoke run stands in for; then nox -s summary
 nox -s build_meson test     one backend, then the tests
 nox -s build test           all three backends, then the tests
 nox -s build_clang test     all three built with clang and LLVM's OpenMP too, then every build tested
@@ -130,7 +131,7 @@ def test(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
-@nox.session
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Time every build against the others, the twin, NumPy and Numba; write reports/bench.*."""
     wheels = built_wheels(session)
@@ -144,7 +145,7 @@ def install_build_requires(session: nox.Session) -> None:
         session.install(*nox.project.load_toml(ROOT / backend / "pyproject.toml")["build-system"]["requires"])
 
 
-@nox.session
+@nox.session(default=False)
 def compare(session: nox.Session) -> None:
     """Measure each backend's build times, sizes, flags and OpenMP linkage; write reports/compare.*."""
     session.install(*group("compare"))
@@ -152,10 +153,23 @@ def compare(session: nox.Session) -> None:
     session.run("python", "-m", "tools.instruments.compare", *session.posargs)
 
 
-@nox.session
+@nox.session(default=False)
 def summary(session: nox.Session) -> None:
     """Join the reports the instruments wrote (bench, compare, scale, ...) into reports/summary.md, per backend."""
     session.run("python", "-m", "tools.instruments.summary", *session.posargs)
+
+
+# The main job ends with a smoke run of the instruments: every step once,
+# every answer checked, every report written and marked a smoke run. The
+# full runs (compare's three repetitions, bench's seven rounds) take longer
+# than a first look should: nox -s bench compare summary.
+@nox.session(python=False)
+def smoke(session: nox.Session) -> None:
+    """Queue bench --quick, compare --reps 1 and summary: the main job's smoke run (full: nox -s bench compare summary)."""
+    session.log("a smoke run, next: bench --quick, compare --reps 1, summary; full runs: nox -s bench compare summary")
+    session.notify("bench", ["--quick", *session.posargs])
+    session.notify("compare", ["--reps", "1", *session.posargs])
+    session.notify("summary", [])
 
 
 # Not in the main job: it builds every backend once more with each compiler.

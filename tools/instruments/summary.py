@@ -100,17 +100,30 @@ SECTIONS = {
 }
 
 
+# Said above the table when a report joined is a smoke run (`nox`, the main job, makes bench's and compare's so).
+SMOKE = (
+    "**Smoke runs: {}.** Every step ran and every answer was checked, but one repetition (or a few short rounds)\n"
+    "has no spread: these figures show what each instrument writes, not a ranking. The full runs: `nox -s bench\n"
+    "compare summary`."
+)
+
+
 def summary(reports: Path) -> str:
     header = ["", *(f"{b} ({BACKENDS[b].title})" for b in NAMES)]
-    rows, sources, missing = [header], [], []
+    rows, sources, missing, smokes = [header], [], [], []
     for stem, make_rows in SECTIONS.items():
         data = _load(reports, stem)
         if data is None:
             missing.append(stem)
             continue
         rows += [[f"{row[0]} [{stem}]", *row[1:]] for row in make_rows(data)]
-        sources.append(f"- [{stem}]: `{data.get('command', '-')}`, {data.get('date', 'no date recorded')}")
-    lines = ["# Summary", "", md_table(rows, "l" + "r" * len(NAMES)), "", "Sources:", *sources]
+        smoke = ", **a smoke run**" if data.get("smoke") else ""
+        sources.append(f"- [{stem}]: `{data.get('command', '-')}`, {data.get('date', 'no date recorded')}{smoke}")
+        smokes += [stem] if data.get("smoke") else []
+    lines = ["# Summary", ""]
+    if smokes:
+        lines += [SMOKE.format(", ".join(smokes)), ""]
+    lines += [md_table(rows, "l" + "r" * len(NAMES)), "", "Sources:", *sources]
     if missing:
         lines += ["", f"Not measured here (no reports/<name>.json): {', '.join(missing)}."]
     return "\n".join(lines) + "\n"
