@@ -11,6 +11,7 @@ and MATHCORE_COVERAGE=1 (line tracing, for coverage.py; never for a release).
 import os
 import re
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -42,6 +43,8 @@ SHARED_UTILITY = "mathcore._cyutility" if os.environ.get("MATHCORE_SHARED_UTILIT
 COVERAGE = os.environ.get("MATHCORE_COVERAGE") == "1"
 # Cython directives for every module (a `# cython:` line in a .pyx still wins).
 DIRECTIVES = {"linetrace": COVERAGE}
+# What else changes how the C is compiled.
+FLAGS = {"CC", "CFLAGS", "CPPFLAGS", "LDFLAGS", "LDSHARED"}
 
 
 def openmp_flags(msvc):
@@ -79,6 +82,13 @@ class BuildExt(build_ext):
         # at a time); `build_ext -j N` (or [tool.distutils.build_ext] parallel) wins.
         if self.parallel is None:
             self.parallel = os.cpu_count() or 1
+        # An editable install (pip install -e) builds in a new temporary
+        # folder each time, and so compiled every module after any edit. In
+        # build/, as `pip wheel .` does, the C and the modules stay, and the
+        # next install compiles only what changed.
+        if self.editable_mode:
+            tag = f"{sysconfig.get_platform()}-{sys.implementation.cache_tag}"
+            self.build_temp, self.build_lib = f"build/temp.{tag}", f"build/lib.{tag}"
 
     # setuptools cannot detect OpenMP, and Apple clang has no -fopenmp, so
     # try the compiler once here instead of failing in the middle of the build.
@@ -121,6 +131,13 @@ class BuildExt(build_ext):
         # compiler is not made to run in threads (cython/cython#7997), and
         # distutils compiles the C in threads. The C goes under build/, never
         # into src/ or the wheel; for coverage only, next to the .pyx.
+        # A build folder that stays is built again whole after a change of
+        # switches or flags, and after a build that did not finish (it may
+        # have left a C file cut short but newer than its .pyx).
+        env = sorted((k, v) for k, v in os.environ.items() if k.startswith("MATHCORE_") or k in FLAGS)
+        settings, done = repr(env), Path(self.build_temp, "built-with")
+        self.force = self.force or not done.exists() or done.read_text() != settings
+        done.unlink(missing_ok=True)
         # The utility module apart, free-threading compatible as the modules
         # that import it are (their `# cython:` line): Cython 3.1 writes it
         # so only when told (later versions by themselves).
@@ -138,6 +155,7 @@ class BuildExt(build_ext):
             for ext, c_ext in zip(group, translated, strict=True):
                 ext.sources = c_ext.sources
         super().build_extensions()
+        done.write_text(settings)
 
 
 # Every compiled module, once, with the hand-written C compiled into it:
