@@ -6,7 +6,7 @@ Cython kernels (which drop the GIL anyway) and for the pure-Python twin? Each
 build is timed on three Pythons, in a child process per Python and
 repetition, the repetitions interleaved:
 
-- `3.14t`: the free-threaded interpreter (tools/checks/freethreaded.py finds it);
+- `3.14t`: the free-threaded interpreter (tools/inspect/pythons.py finds it);
 - `3.14t -X gil=1`: the same interpreter and wheels with the GIL turned on;
 - `3.13`: a CPython with the GIL, and the same templates built for it.
 
@@ -30,8 +30,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools.checks.freethreaded import find, venv_python
 from tools.inspect.host import describe, machine
+from tools.inspect.pythons import find, venv_python
 from tools.instruments import steps
 from tools.instruments.measure import Task, command_line, fmt_spread, interleave, md_table, parser, report, uncached
 from tools.make.build import StepFailed
