@@ -101,6 +101,7 @@ def test_second_build_refuses_naming_the_first_then_takes_a_dead_ones_lock(tmp_p
     finally:
         os.killpg(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
+        child.stdout.close()
     with checkout_lock(tmp_path):  # the dead holder's lock is free again
         assert f"pid {os.getpid()}" in Path(tmp_path, "build", ".lock").read_text()
 
