@@ -6,13 +6,14 @@ interpreters, and asks each whether it was built with Py_GIL_DISABLED.
     python -m tools.checks.freethreaded find     the interpreter, or nothing
     python -m tools.checks.freethreaded test [PYTEST ARGS]
 
-`test` makes a venv of the interpreter under build/freethreaded/, builds
-each backend for it, checks that the GIL stays off after importing each
+`test` makes venvs of the interpreter under build/freethreaded/: one with
+each backend built with the default compiler, with the shared utility
+module and with clang (where clang is on PATH), one with each backend's
+OpenMP off. In each it checks that the GIL stays off after importing every
 build, runs the suite, then tests/test_core.py with every test run by 4
-threads at once (pytest-run-parallel), and times the twin's threads.
-
-NOT RUN HERE: this machine has no free-threaded interpreter, so only the
-"none found" path has run (see the README).
+threads at once (pytest-run-parallel), the Ctrl-C tests on a busy machine
+(tools/checks/signals.py, --busy-runs N, default 3), and times the twin's
+threads. Run here on CPython 3.14.7t (docs/pythons.md says how it was built).
 """
 
 from __future__ import annotations
