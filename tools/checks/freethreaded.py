@@ -4,7 +4,7 @@
 interpreters, and asks each whether it was built with Py_GIL_DISABLED.
 
     python -m tools.checks.freethreaded find     the interpreter, or nothing
-    python -m tools.checks.freethreaded test [PYTEST ARGS]
+    python -m tools.checks.freethreaded test [--smoke] [--busy-runs N] [PYTEST ARGS]
 
 `test` makes venvs of the interpreter under build/freethreaded/: one with
 each backend built with the default compiler, with the shared utility
@@ -65,10 +65,19 @@ print(json.dumps({
 )
 
 
-def _variants() -> dict[str, list]:
+# CI's smoke run (--smoke): one backend, the core's tests and the Ctrl-C
+# tests once; the whole session takes some 20 minutes on 2 cores (every
+# build runs an uncompiled Cython there).
+SMOKE_BACKEND = "meson"
+SMOKE_TESTS = ("tests/test_core.py", "tests/test_robust.py", "-q")
+
+
+def _variants(smoke: bool) -> dict[str, list]:
     """The builds tested on the free-threaded Python, by the venv they are installed in together."""
     from tools.registry.variants import default_builds, select
 
+    if smoke:
+        return {"venv": default_builds(backend=SMOKE_BACKEND)}
     together = default_builds() + select(utility="shared")
     if shutil.which("clang"):
         together += select(compiler="clang")
@@ -77,7 +86,7 @@ def _variants() -> dict[str, list]:
     return {"venv": together, "venv-no-openmp": select(openmp="off")}
 
 
-def test(python: str, pytest_args: list[str], packages: list[str], busy_runs: int) -> int:
+def test(python: str, pytest_args: list[str], packages: list[str], busy_runs: int, smoke: bool) -> int:
     """Build the variants for `python` in venvs of their own under build/freethreaded/, and test them there."""
     from tools.make.build import BuildFailed, build_variant
     from tools.make.render import ROOT
@@ -89,7 +98,7 @@ def test(python: str, pytest_args: list[str], packages: list[str], busy_runs: in
         subprocess.run(cmd, check=True, cwd=ROOT)
 
     try:
-        for folder, variants in _variants().items():
+        for folder, variants in _variants(smoke).items():
             venv = work / folder
             shutil.rmtree(venv, ignore_errors=True)
             run(python, "-m", "venv", str(venv))
@@ -101,6 +110,10 @@ def test(python: str, pytest_args: list[str], packages: list[str], busy_runs: in
             run(py, "-c", GIL_CHECK, *(v.name for v in variants))
             if folder == "venv-no-openmp":
                 run(py, "-m", "pytest", "--openmp=off", "-q", *pytest_args)
+                continue
+            if smoke:
+                run(py, "-m", "pytest", *SMOKE_TESTS, *pytest_args)
+                run(sys.executable, "-m", "tools.checks.signals", "--python", py, "--runs", "1")
                 continue
             # The whole suite (tests/test_robust.py calls every function from 16
             # threads at once), then each test of test_core.py run by 4 threads at once.
@@ -122,15 +135,18 @@ if __name__ == "__main__":
         sys.exit(0)
     if sys.argv[1:2] == ["test"] and (found := find()):
         # What the test group and the build group install, passed by the session after --packages;
-        # --busy-runs N: the Ctrl-C tests N times on a busy machine (default 3).
+        # --busy-runs N: the Ctrl-C tests N times on a busy machine (default 3); --smoke: CI's run.
         args = sys.argv[2:]
         cut = args.index("--packages") if "--packages" in args else len(args)
         pytest_args, packages, busy_runs = args[:cut], args[cut + 1 :], 3
+        smoke = "--smoke" in pytest_args
+        if smoke:
+            pytest_args.remove("--smoke")
         if "--busy-runs" in pytest_args:
             at = pytest_args.index("--busy-runs")
             busy_runs = int(pytest_args[at + 1])
             del pytest_args[at : at + 2]
-        sys.exit(test(found, pytest_args, packages, busy_runs))
+        sys.exit(test(found, pytest_args, packages, busy_runs, smoke))
     sys.exit(
         NOT_FOUND if sys.argv[1:2] == ["test"] else "usage: python -m tools.checks.freethreaded find | test [ARGS]"
     )
