@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tools.make import build
-from tools.make.build import Busy, checkout_lock, disk_full, partial_folders
+from tools.make import diagnose
+from tools.make.build import Busy, checkout_lock, partial_folders
+from tools.make.diagnose import disk_full
 from tools.make.render import ROOT, render
 
 SLOW_BUILD = textwrap.dedent(
@@ -119,9 +120,9 @@ def test_a_full_disk_is_named_with_its_mount_and_room(tmp_path):
 
 def test_a_disk_with_room_is_not_blamed_but_a_nearly_full_one_is(tmp_path, monkeypatch):
     room = lambda free: lambda _: shutil._ntuple_diskusage(256 << 20, (256 << 20) - free, free)
-    monkeypatch.setattr(build.shutil, "disk_usage", room(200 << 20))
+    monkeypatch.setattr(diagnose.shutil, "disk_usage", room(200 << 20))
     assert disk_full("", [tmp_path]) == ""
-    monkeypatch.setattr(build.shutil, "disk_usage", room(2 << 20))
+    monkeypatch.setattr(diagnose.shutil, "disk_usage", room(2 << 20))
     text = disk_full("", [tmp_path])
     assert "nearly full" in text
     assert "2.0 MiB free of 256.0 MiB" in text
@@ -134,10 +135,10 @@ def test_a_missing_frontend_is_named_before_the_toolchain(tmp_path):
     having.write_text("#!/bin/sh\necho True\n")
     for script in (lacking, having):
         script.chmod(0o755)
-    assert build._frontend_missing("build", str(having)) is None
-    what, todo = build._frontend_missing("build", str(lacking))
+    assert diagnose._frontend_missing("build", str(having)) is None
+    what, todo = diagnose._frontend_missing("build", str(lacking))
     assert "needs the build package" in what
     assert "pip install build" in todo
     project = render("setuptools", tmp_path / "p", "pkg", git=False)
-    text = build.diagnose(project, [], {"CC": "/nonexistent", "PATH": ""}, str(lacking))
+    text = diagnose.diagnose(project, [], {"CC": "/nonexistent", "PATH": ""}, str(lacking))
     assert text.index("the frontend") < text.index("a C compiler"), text

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.checks.faults import cases, cli
+from tools.checks.faults import bench, cases, cli
 from tools.checks.faults.core import (
     LOST,
     RECOVERED,
@@ -121,7 +121,7 @@ def test_smoke_is_one_interruption_and_one_concurrent_case_per_backend():
     assert sum("SIGKILL during compile" in label for label in labels) == 3
     assert sum("two builds at once" in label for label in labels) == 3
     full = cli.plan(["meson"], list(cli.FAULTS), smoke=False)
-    signals, odd = len(cases.SIGNALS), len(cases.ODD)
+    signals, odd = len(bench.SIGNALS), len(bench.ODD)
     wheel = len(cases.PHASES) * signals + signals + odd + 1  # repo interruptions; new project: pack, odd places
     wheel += 1 + odd + 1 + 1 + 1  # concurrent; repo odd places, future mtimes; read-only tree; out of disk
     assert len(full) == wheel + signals + 1 + 1  # editable: interrupted rebuilds, importers at once; Cython
@@ -148,7 +148,7 @@ def test_the_report_marks_lost_rows_and_counts_outcomes():
 
 
 def test_a_deep_path_passes_200_characters(tmp_path):
-    assert len(str(cases._deep(tmp_path))) > 200
+    assert len(str(bench.deep(tmp_path))) > 200
 
 
 def test_a_finished_file_crosses_file_systems_under_a_temporary_name(tmp_path, monkeypatch):
@@ -187,8 +187,8 @@ def test_a_named_refusal_of_future_files_is_a_clear_error_and_a_silent_failure_i
     from tools.checks.faults.core import CLEAR, Done
 
     skew = "ERROR: Clock skew detected. File /p/meson.build has a time stamp 86393.7s in the future."
-    outcome, note = cases._refused_future(Done(1, f"a\n{skew}\nb\n", 1.0), "nox -s build", [])
+    outcome, note = bench.refused_future(Done(1, f"a\n{skew}\nb\n", 1.0), "nox -s build", [])
     assert outcome == CLEAR
     assert "Clock skew detected" in note
-    assert cases._refused_future(Done(1, f"{skew}\n", 1.0), "x", ["w.whl: incomplete"])[0] == LOST
-    assert cases._refused_future(Done(1, "ERROR Backend subprocess exited\n", 1.0), "x", [])[0] == LOST
+    assert bench.refused_future(Done(1, f"{skew}\n", 1.0), "x", ["w.whl: incomplete"])[0] == LOST
+    assert bench.refused_future(Done(1, "ERROR Backend subprocess exited\n", 1.0), "x", [])[0] == LOST

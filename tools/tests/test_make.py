@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from tools.make.build import _openmp_requested, diagnose
+from tools.make.diagnose import _openmp_requested, diagnose
 from tools.make.new import EXTRAS, for_backend
 from tools.make.render import add_modules, check_name, modules, render
 from tools.registry.backends import NAMES

@@ -15,7 +15,8 @@ from functools import partial
 from pathlib import Path
 
 from tools.checks.faults import __doc__ as DOC
-from tools.checks.faults import cases, editable
+from tools.checks.faults import cases, editable, mounts, new_project
+from tools.checks.faults.bench import ODD, SIGNALS, Bench
 from tools.checks.faults.core import LOST, OUTCOMES, SKIPPED, WHEEL, Row, known
 from tools.inspect.host import describe, machine
 from tools.instruments.measure import command_line, md_table, write_report
@@ -40,31 +41,31 @@ def plan(backends: list[str], faults: list[str], smoke: bool) -> list[tuple[str,
             continue
         if "interrupt" in faults:
             for phase in cases.PHASES:
-                for name in cases.SIGNALS:
+                for name in SIGNALS:
                     case = partial(cases.interrupted, backend=backend, phase=phase, name=name)
                     bench_cases.append((f"{backend}: {name} during {phase}", case))
         if "new" in faults:
-            for name in cases.SIGNALS:
-                case = partial(cases.new_project_pack, backend=backend, name=name)
+            for name in SIGNALS:
+                case = partial(new_project.new_project_pack, backend=backend, name=name)
                 bench_cases.append((f"{backend}: new project, {name} during pack", case))
-            for kind in [*cases.ODD, "future"]:
-                case = partial(cases.new_project_odd, backend=backend, kind=kind)
+            for kind in [*ODD, "future"]:
+                case = partial(new_project.new_project_odd, backend=backend, kind=kind)
                 bench_cases.append((f"{backend}: new project, {kind}", case))
         if "concurrent" in faults:
             bench_cases.append((f"{backend}: two builds at once", partial(cases.concurrent, backend=backend)))
         if "odd" in faults:
-            for kind in cases.ODD:
+            for kind in ODD:
                 bench_cases.append(
                     (f"{backend}: path with {kind}", partial(cases.odd_place, backend=backend, kind=kind))
                 )
         if "future" in faults:
             bench_cases.append((f"{backend}: future mtimes", partial(cases.future_mtimes, backend=backend)))
         if "readonly" in faults:
-            bench_cases.append((f"{backend}: read-only source tree", partial(cases.read_only, backend=backend)))
+            bench_cases.append((f"{backend}: read-only source tree", partial(mounts.read_only, backend=backend)))
         if "disk" in faults:
-            bench_cases.append((f"{backend}: out of disk", partial(cases.out_of_disk, backend=backend)))
+            bench_cases.append((f"{backend}: out of disk", partial(mounts.out_of_disk, backend=backend)))
         if "editable" in faults:
-            for name in cases.SIGNALS:
+            for name in SIGNALS:
                 case = partial(editable.interrupted_rebuild, backend=backend, name=name)
                 bench_cases.append((f"{backend}: {name} during the rebuild on import", case))
             case = partial(editable.importers_at_once, backend=backend)
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     work = Path(tempfile.mkdtemp(prefix="faults-"))
-    bench = cases.Bench(work)
+    bench = Bench(work)
     todo = plan(args.backends or list(NAMES), args.only, args.smoke)
     rows, t0 = [], time.perf_counter()
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 
-from tools.checks.faults.cases import SIGNALS, Bench
+from tools.checks.faults.bench import SIGNALS, Bench
 from tools.checks.faults.core import (
     BUILD_LIMIT,
     EDITABLE,
