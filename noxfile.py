@@ -219,6 +219,13 @@ def test_new(session: nox.Session, backend: str) -> None:
     session.run("python", "-m", "tools.checks.new", backend)
 
 
+@nox.session(default=False)
+def test_rebuild(session: nox.Session) -> None:
+    """In a project made by `new`, per backend: after one edited .pyx the rebuild compiles that module's C only."""
+    session.install(*group("new"))
+    session.run("python", "-m", "tools.checks.rebuild", *session.posargs)
+
+
 # --- checks ----------------------------------------------------------------
 
 
