@@ -122,6 +122,43 @@ def current(readme: str) -> tuple[Path, str]:
     return Path(match.group(1)), match.group(0)
 
 
+# A figure in the choice section's prose: a number with its unit (3.8 s, 2332 kB).
+FIGURE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?) ?(?:s|kB|MB)\b")
+# A cell's figure in the block: its first number, the median (bold or not).
+MEDIAN = re.compile(r"^\s*\**(\d+(?:\.\d+)?)")
+NEAR = 40  # characters either side of a figure in which it names its backend
+
+
+def stray_figures(readme: str) -> list[str]:
+    """Figures in the choice section (heading to quickstart) that are not a median of their backend's column.
+
+    A figure names its backend within a few words ("3.8 s with setuptools",
+    "setuptools 54.1 s"); it must be a median that the figures block renders
+    for that backend from the dated report. One copied by hand, left from an
+    older report, or naming no backend is stray.
+    """
+    start, end = readme.index("## Which backend should I choose?"), readme.index("## Quickstart")
+    _, block = current(readme)
+    prose = readme[start:end].replace(block, "")
+    titles = [BACKENDS[b].title for b in NAMES]
+    medians: dict[str, set[str]] = {title: set() for title in titles}
+    for row in block.splitlines():
+        cells = row.split("|")[2:-1]
+        if row.startswith("|") and len(cells) == len(titles):
+            for title, cell in zip(titles, cells, strict=True):
+                if m := MEDIAN.match(cell):
+                    medians[title].add(m.group(1))
+    stray = []
+    for m in FIGURE.finditer(prose):
+        before, after = prose[max(0, m.start() - NEAR) : m.start()], prose[m.end() : m.end() + NEAR]
+        named = [(len(before) - before.rfind(t), t) for t in titles if t in before]
+        named += [(after.find(t), t) for t in titles if t in after]
+        title = min(named)[1] if named else None
+        if title is None or m.group(1) not in medians[title]:
+            stray.append(m.group(0))
+    return stray
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.instruments.choice", description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path, help="a dated report folder holding scale.json, relative to the repo")
