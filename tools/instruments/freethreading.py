@@ -76,16 +76,19 @@ print(json.dumps({"gil": sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled"
 
 
 def gil_python(asked: str | None) -> str:
-    """The CPython with the GIL to compare with: --gil-python, else python3.13 on PATH or in pyenv."""
+    """The CPython with the GIL to compare with: --gil-python, else a python3.13 that runs (pyenv's, then PATH's)."""
     if asked:
         return asked
-    if found := shutil.which("python3.13"):
-        return found
     pyenv = Path.home() / ".pyenv" / "versions"
-    for version in sorted(pyenv.glob("3.13.*"), reverse=True):
-        if (python := version / "bin" / "python3.13").exists():
-            return str(python)
-    msg = "no python3.13 found (PATH, pyenv): name a CPython with the GIL with --gil-python"
+    candidates = [str(v / "bin" / "python3.13") for v in sorted(pyenv.glob("3.13.*"), reverse=True)]
+    candidates += [found] if (found := shutil.which("python3.13")) else []
+    for python in candidates:  # a pyenv shim of a version not selected exits 127
+        if (
+            Path(python).exists()
+            and subprocess.run([python, "-c", ""], capture_output=True, check=False).returncode == 0
+        ):
+            return python
+    msg = "no python3.13 that runs (pyenv, PATH): name a CPython with the GIL with --gil-python"
     raise StepFailed(msg)
 
 
