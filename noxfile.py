@@ -165,10 +165,10 @@ def summary(session: nox.Session) -> None:
 # than a first look should: nox -s bench compare summary.
 @nox.session(python=False)
 def smoke(session: nox.Session) -> None:
-    """Queue bench --quick, compare --reps 1 and summary: the main job's smoke run (full: nox -s bench compare summary)."""
-    session.log("a smoke run, next: bench --quick, compare --reps 1, summary; full runs: nox -s bench compare summary")
+    """Queue bench --quick, compare --quick and summary: the main job's smoke run (full: nox -s bench compare summary)."""
+    session.log("a smoke run, next: bench --quick, compare --quick, summary; full runs: nox -s bench compare summary")
     session.notify("bench", ["--quick", *session.posargs])
-    session.notify("compare", ["--reps", "1", *session.posargs])
+    session.notify("compare", ["--quick", *session.posargs])
     session.notify("summary", [])
 
 

@@ -145,6 +145,22 @@ def test_compare_report_marks_a_smoke_run_and_shows_spreads():
     assert "| build time, per-module → shared utility | -1.0 s |" in full  # 10.1 → 9.1, ranges apart
 
 
+def test_compare_quick_report_has_the_default_build_only():
+    """--quick (the main job's) times no equal-flags or shared build: the report says so and renders without them."""
+    data = _data(1)
+    data.pop("shared_mode")
+    data["flag_modes"] = {"default": setups.FLAG_MODES["default"]}
+    for rec in data["backends"].values():
+        rec["flag_builds"] = {"default": rec["flag_builds"]["default"]}
+        for mode in (*setups.FLAG_MODES.values(), setups.SHARED_MODE):
+            if mode != "uv isolated":
+                rec["times"].pop(mode)
+    text = report.markdown(data)
+    assert "A quick run (`--quick`" in text
+    assert "equal flags" not in text.replace("equal-flags", "")
+    assert "shared utility" not in text
+
+
 def test_every_build_timing_turns_the_compiler_cache_off():
     """meson takes ccache from PATH by itself: a timing that forgot uncached() would time the cache in one column."""
     import ast

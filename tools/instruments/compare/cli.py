@@ -31,9 +31,11 @@ def measure(args: argparse.Namespace) -> dict:
     """Interleaved, repeated timings of the chosen modes, then one inspected build per backend."""
     py = sys.executable
     modes = FULL_MODES if args.full else LEAN_MODES
-    flag_modes = [FLAG_MODES[s] for s in SETTINGS if s != "default"]
+    # --quick (the main job's smoke run): the default build only, no equal-flags or shared-utility builds.
+    settings = ("default",) if args.quick else SETTINGS
+    flag_modes = [FLAG_MODES[s] for s in settings if s != "default"]
     results = {b: {"backend": BACKENDS[b].title} for b in NAMES}
-    timed = [*modes, *flag_modes, SHARED_MODE]
+    timed = [*modes, *flag_modes, *([] if args.quick else [SHARED_MODE])]
     with workdir("compare-") as work:
         tasks = [
             Task((b, m), f"{b}: {m}", step(py, b, m, work, results[b]), BACKENDS[b].seconds)
@@ -43,7 +45,7 @@ def measure(args: argparse.Namespace) -> dict:
         times = interleave(tasks, args.reps, args.seed, "compare")
         for backend in NAMES:
             kept = {}
-            for setting in SETTINGS:
+            for setting in settings:
                 print(f"inspecting a {backend} build, {SETTING_TITLES[setting]}", flush=True)
                 kept[setting] = kept_build(py, backend, work, setting)
             # The default build's figures stay at the top, where the summary reads them.
@@ -64,9 +66,10 @@ def measure(args: argparse.Namespace) -> dict:
         "command": command_line("compare", sys.argv[1:]),
         "reps": args.reps,
         "smoke": args.reps < 2,
+        "quick": args.quick,
         "modes": modes,
-        "flag_modes": {s: FLAG_MODES[s] for s in SETTINGS},
-        "shared_mode": SHARED_MODE,
+        "flag_modes": {s: FLAG_MODES[s] for s in settings},
+        **({} if args.quick else {"shared_mode": SHARED_MODE}),
         "equal_flags": dict(EQUAL_FLAGS),
         "python": sys.version.split()[0],
         "tools": steps.tool_versions(py),
@@ -77,8 +80,13 @@ def measure(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = instrument_parser("compare", DOC, "compare")
     parser.add_argument("--full", action="store_true", help="also pip and builds without isolation")
+    parser.add_argument(
+        "--quick", action="store_true", help="the main job's smoke run: one repetition, the default build only"
+    )
     args = parser.parse_args(argv)
     uncached()
+    if args.quick:
+        args.reps = 1
     if args.reps < 1:
         parser.error("--reps must be at least 1")
     if args.reps < 2:

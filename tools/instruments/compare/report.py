@@ -143,9 +143,13 @@ def markdown(data: dict) -> str:
         runs = f"**smoke run: 1 repetition, no spread** (nothing below is a tie or a difference: {NO_SPREAD})"
     else:
         runs = f"median (min{DASH}max) of {reps} interleaved repetitions"
-    verdicts = {True: "yes", False: "**NO**", None: "n/a"}
-    same = ", ".join(f"{SETTING_TITLES[s]}: {verdicts[agree(data, s)]}" for s in SETTINGS)
-    flags = "; ".join(f"{SETTING_TITLES[k]} `{v}`" for k, v in data["equal_flags"].items())
+    if len(data["flag_modes"]) < len(SETTINGS):  # --quick: the default build only
+        equal = (
+            "A quick run (`--quick`, the main job's): the default build only. The equal-flags and shared-utility "
+            "builds are in every other run (`nox -s compare`)."
+        )
+    else:
+        equal = equal_flags(data)
     return f"""# Compare
 
 {data["date"]} · `{data["command"]}` · Python {data["python"]} · {runs}
@@ -164,7 +168,16 @@ the runner-up's; otherwise every backend whose range overlaps the fastest's is m
 
 {md_table(rows(data))}
 
-## The default build against equal flags
+{equal}
+"""
+
+
+def equal_flags(data: dict) -> str:
+    """The default build against equal flags, and the price of -g: a section of its own."""
+    verdicts = {True: "yes", False: "**NO**", None: "n/a"}
+    same = ", ".join(f"{SETTING_TITLES[s]}: {verdicts[agree(data, s)]}" for s in SETTINGS)
+    flags = "; ".join(f"{SETTING_TITLES[k]} `{v}`" for k, v in data["equal_flags"].items())
+    return f"""## The default build against equal flags
 
 Each backend as users get it, and built with the same flags: {flags}.
 setuptools takes them through `CFLAGS`, which its distutils puts in place of Python's (setuptools 65 appended it);
@@ -174,5 +187,4 @@ winning. The same -O, -g, visibility, -fwrapv and -DNDEBUG in every column: {sam
 A change is called a tie when the two ranges overlap. The **-g** rows are the price of debug info alone: equal
 flags against equal flags with `-g`.
 
-{md_table(flag_rows(data))}
-"""
+{md_table(flag_rows(data))}"""
