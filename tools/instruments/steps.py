@@ -93,16 +93,24 @@ def _two_levels(package: Path, graph: dict[str, str], stamps: bool) -> None:
 
 
 def fresh(
-    backend: str, work: Path, name: str | None = None, modules: int = 2, git: bool = False, stamps: bool = False
+    backend: str,
+    work: Path,
+    name: str | None = None,
+    modules: int = 2,
+    git: bool = False,
+    stamps: bool = False,
+    template: Path | None = None,
 ) -> Path:
     """A clean rendered copy of `backend`'s template in a new folder under `work`, with `modules` compiled modules.
 
     The copies of _core.pyx cimport _kernels on two levels (module_graph).
     With `stamps`, every module exposes a constant of _kernels.pxd, for
-    `edit_pxd`, the second level through its first-level .pxd.
+    `edit_pxd`, the second level through its first-level .pxd. `template`:
+    a copy of the template folder to render instead of the checkout's (an
+    older commit's, exported by scale --old-templates).
     """
     name = name or f"{PLACEHOLDER}_{backend}"
-    dest = render(backend, Path(tempfile.mkdtemp(dir=work, prefix=f"{backend}-")), name, git=False)
+    dest = render(backend, Path(tempfile.mkdtemp(dir=work, prefix=f"{backend}-")), name, git=False, template=template)
     extra = module_names(modules)[2:]
     graph = module_graph(modules)
     package = dest / "src" / name

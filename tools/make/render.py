@@ -48,15 +48,18 @@ def rename(text: str, name: str) -> str:
     return text.replace(PLACEHOLDER, name).replace(PLACEHOLDER.upper(), name.upper())
 
 
-def render(backend_name: str, dest: Path, name: str, *, git: bool = True) -> Path:
-    """Write `backend`'s template and the core, renamed to `name`, into an empty `dest`."""
+def render(backend_name: str, dest: Path, name: str, *, git: bool = True, template: Path | None = None) -> Path:
+    """Write `backend`'s template and the core, renamed to `name`, into an empty `dest`.
+
+    template: the template folder to copy instead of the checkout's (scale times one exported from an older commit).
+    """
     backend = backend_of(backend_name).name
     check_name(name)
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         msg = f"{dest} is not empty"
         raise FileExistsError(msg)
-    shutil.copytree(ROOT / backend, dest, dirs_exist_ok=True, ignore=_not_sources)
+    shutil.copytree(template or ROOT / backend, dest, dirs_exist_ok=True, ignore=_not_sources)
     shutil.copytree(ROOT / "shared" / PLACEHOLDER, dest / "src" / name, ignore=_not_sources)
     shutil.copy2(ROOT / "LICENSE", dest / "LICENSE")
     for path in sorted(dest.rglob("*")):

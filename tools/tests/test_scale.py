@@ -175,10 +175,14 @@ def test_options_defaults_and_edit_max():
         options(["--one-job-at", "5"])
 
 
-def fake_report(edit_max: int) -> dict:
-    """A small report as cli.main makes it, from made-up points (stub phases), for the Markdown."""
+def fake_report(edit_max: int, old: bool = False) -> dict:
+    """A small report as cli.main makes it, from made-up points (stub phases), for the Markdown.
+
+    old: meson's template also as it was at a commit (--old-templates), 1.5 times as slow per module.
+    """
     points = []
-    for label, per in (("setuptools", 1.0), ("meson", 2.0), ("cmake", 1.5), ("meson_j1", 3.5)):
+    built = [("setuptools", 1.0), ("meson", 2.0), ("cmake", 1.5), ("meson_j1", 3.5), *([("meson_old", 3.0)] * old)]
+    for label, per in built:
         for n in (2, 8, 32):
             for rep in range(3):
                 phases = {
@@ -195,13 +199,14 @@ def fake_report(edit_max: int) -> dict:
                     "libs": {"_core": ["libgomp.so.1"]},
                 }
                 points.append({"task": ["wheel", label, n], "rep": rep, "seconds": 5 + per * n + rep * 0.1, **extra})
-    for b in ("setuptools", "meson", "cmake"):
+    for b in ("setuptools", "meson", "cmake", *(["meson_old"] * old)):
         for n in (2, 8, 32):
             if n > edit_max:
                 continue
             for kind in ("edit", "edit pxd", "import"):
                 for rep in range(3):
-                    points.append({"task": [kind, b, n], "rep": rep, "seconds": 1 + 0.1 * n + rep, "seen": True})
+                    seconds = (1 + 0.1 * n + rep) * (2 if b.endswith("_old") else 1)
+                    points.append({"task": [kind, b, n], "rep": rep, "seconds": seconds, "seen": True})
             points.append({"task": ["editable install", b, n], "rep": 0, "seconds": 3.0 * n})
     data = record.collect(points)
     pairs = {"setuptools": "setuptools_j1", "meson": "meson_j1", "cmake": "cmake_j1"}
@@ -217,6 +222,10 @@ def fake_report(edit_max: int) -> dict:
             "one_job_modules": [2, 32],
             "reps": 3,
             "predict": 200,
+            "shared": False,
+            "old_templates": {"rev": "HEAD~1", "commit": "abc1234" * 5, "short": "abc123412", "backends": ["meson"]}
+            if old
+            else None,
         },
         "machine": machine,
         "tools": {"gcc": "12"},
@@ -242,7 +251,7 @@ def test_charts(tmp_path: Path):
     pytest.importorskip("matplotlib")  # scale's group has it, the tools' tests need not
     from tools.instruments.scale.chart import chart, phases_chart
 
-    rep = fake_report(edit_max=32)
+    rep = fake_report(edit_max=32, old=True)  # meson_old: dotted, and a phases panel of its own
     chart(rep, tmp_path / "scale.png")
     assert phases_chart(rep, tmp_path / "scale-phases.png")
     assert (tmp_path / "scale-phases.png").stat().st_size > 0
@@ -369,3 +378,87 @@ def test_shared_gains_call_ties_and_find_the_break_even_n():
     assert shared.break_even({2: True, 8: False, 32: True}) == 32
     assert shared.break_even({2: True, 8: True}) == 2
     assert shared.break_even({2: True, 8: False}) is None
+
+
+def test_old_templates_are_twins_with_their_own_label_and_the_same_package():
+    from tools.instruments.scale import setups
+    from tools.registry.variants import Variant
+
+    old = setups.OldTemplate("meson", commit="f" * 40)
+    assert old.label == "meson_old"
+    assert setups.package_name(old, 8) == setups.package_name(Variant("meson"), 8) == "scale_meson_n8"
+    assert old.settings("scale_meson_n8") == Variant("meson").settings("scale_meson_n8")
+    assert setups.estimate("wheel", "meson_old", 8) == setups.estimate("wheel", "meson", 8)
+    assert setups.template(Variant("meson"), Path("unused")) is None  # the working tree's template
+
+    variants = setups.builds([old], shared=False)
+    assert [v.label for v in variants] == ["setuptools", "meson", "cmake", "meson_old"]
+    keys = set(setups.plan([2, 8, 32], [2, 8], [], variants))
+    assert {("wheel", "meson_old", n) for n in (2, 8, 32)} <= keys
+    assert {(k, "meson_old", n) for k in setups.DEV_KINDS for n in (2, 8)} <= keys
+    assert not any(label.endswith("_shared") for _, label, _ in keys)
+    assert ("editable install", "meson_old", 8) in setups.installs([2, 8], variants)
+    assert {label for _, label, _ in setups.plan([2], [2], [])} == {v.label for v in setups.DEV}  # as before
+
+
+def test_an_old_template_is_exported_from_git(tmp_path: Path):
+    import subprocess
+
+    from tools.instruments.scale import setups
+    from tools.make.render import ROOT
+
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    commit = head.stdout.strip()
+    folder = setups.template(setups.OldTemplate("meson", commit=commit), tmp_path)
+    shown = subprocess.run(["git", "show", f"{commit}:meson/meson.build"], cwd=ROOT, capture_output=True, check=True)
+    assert folder is not None
+    assert (folder / "meson.build").read_bytes() == shown.stdout
+    with pytest.raises(ValueError, match="is it a commit"):
+        setups.changed_templates("no-such-revision")
+
+
+def test_options_old_templates_and_no_shared(monkeypatch: pytest.MonkeyPatch):
+    from tools.instruments.scale import cli, setups
+
+    monkeypatch.setattr(setups, "changed_templates", lambda _commit: ["meson", "cmake"])
+    args = options(["--old-templates", "HEAD", "--no-shared", "--modules", "2,8", "--edit-max", "2"])
+    assert [v.label for v in args.variants] == ["setuptools", "meson", "cmake", "meson_old", "cmake_old"]
+    assert {v.commit for v in args.old} == {cli.old_templates(args)["commit"]}
+    assert cli.old_templates(args)["backends"] == ["meson", "cmake"]
+    plain = options(["--modules", "2,8", "--edit-max", "2"])
+    assert cli.old_templates(plain) is None
+    assert cli.guess(args) > cli.guess(options(["--no-shared", "--modules", "2,8", "--edit-max", "2"]))
+    with pytest.raises(SystemExit):
+        options(["--old-templates", "no-such-revision"])
+    monkeypatch.setattr(setups, "changed_templates", lambda _commit: [])
+    with pytest.raises(SystemExit):  # nothing to compare
+        options(["--old-templates", "HEAD"])
+
+
+def test_markdown_sets_old_and_new_side_by_side_with_the_phases():
+    md = report.markdown(fake_report(edit_max=8, old=True))
+    assert "## The templates as they were at abc123412 against as they are" in md
+    side = md.split("## The templates as they were")[1].split("\n## ")[0]
+    assert "**N = 32**" in side
+    assert "| meson | clean wheel |" in side
+    assert "| meson | of which cython, wall |" in side
+    assert "| meson | edit the .pxd |" in side  # measured at N = 8
+    assert "| N | setuptools | meson | cmake | meson_old |" in md  # a column of its own, after the ranked three
+    assert "**meson_old** (most jobs at once" in md  # its phases
+    assert "Not measured: this run has no shared builds." in md
+    assert report.ratio([10.0, 11.0, 12.0], [5.0, 5.5, 6.0]) == "0.50"
+    assert report.ratio([10.0, 11.0, 12.0], [9.0, 10.5, 11.0]) == "0.95 (tie)"
+    assert report.ratio([10.0], [5.0]) == "0.50 (1 rep, no spread)"
+    assert "templates as they were" not in report.markdown(fake_report(edit_max=8))
+
+
+def test_choice_renders_from_the_templates_labels_whatever_else_the_report_holds():
+    from tools.instruments import choice
+    from tools.instruments.measure import _str_keys
+
+    def rows(old: bool) -> list[list[str]]:
+        return choice.rows(json.loads(json.dumps(_str_keys(fake_report(edit_max=32, old=old)))))
+
+    assert rows(old=True) == rows(old=False)

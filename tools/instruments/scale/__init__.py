@@ -12,6 +12,11 @@ these are timed, interleaved in a shuffled order in every repetition:
   module for the .pxd, the second level included); and the import with
   nothing changed.
 
+With `--old-templates REV`, each template that changed since REV is timed
+twice in every step, as it is and as it was there (`meson_old`, exported
+with `git archive`), interleaved: the two ways side by side, like for like.
+`--no-shared` leaves the shared-utility builds out.
+
 By concern: `setups` (what is timed), `record` (every point saved at once,
 and read back by --resume), `analysis` (fits, predictions, efficiency,
 phases), `report` (Markdown), `chart` (PNG), `cli` (options and the run).

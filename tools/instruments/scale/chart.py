@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from tools.instruments.scale.report import PHASE_ORDER
-from tools.instruments.scale.setups import PARALLEL
 from tools.registry.backends import BACKENDS, NAMES
 
 PANELS = [
@@ -32,8 +31,10 @@ def chart(report: dict, path: Path) -> None:
     times = report["data"]["times"]
     fig, axes = plt.subplots(1, len(PANELS), figsize=(17, 4.2))
     for ax, (kind, title) in zip(axes, PANELS, strict=True):
-        # The one-job builds are not drawn; each backend's shared build is, dashed, in its colour.
+        # The one-job builds are not drawn; each backend's shared build is, dashed, in its colour, and its old
+        # template (--old-templates), dotted.
         drawn = [(b, b, "o-") for b in NAMES] + [(f"{b}_shared", b, "s--") for b in NAMES]
+        drawn += [(f"{b}_old", b, "x:") for b in NAMES]
         for name, backend, style in [d for d in drawn if d[0] in times.get(kind, {})]:
             series = times[kind][name]
             ns = sorted(series)
@@ -64,9 +65,8 @@ def chart(report: dict, path: Path) -> None:
 def phases_chart(report: dict, path: Path) -> bool:
     """Stacked bars per backend: each N's median wall seconds per phase of the clean build. False: no phase data."""
     builds = report["data"].get("builds", {})
-    labels = [
-        v.label for v in PARALLEL if any(r.get("phases") for reps in builds.get(v.label, {}).values() for r in reps)
-    ]
+    each = [label for b in NAMES for label in (b, f"{b}_old")]  # an old template beside the template as it is
+    labels = [label for label in each if any(r.get("phases") for reps in builds.get(label, {}).values() for r in reps)]
     if not labels:
         return False
     _, plt = _pyplot()

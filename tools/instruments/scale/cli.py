@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from tools.instruments.scale.analysis import analyse
 from tools.instruments.scale.chart import chart, phases_chart
 from tools.instruments.scale.record import Record, collect
 from tools.instruments.scale.report import markdown
+from tools.make.render import ROOT
 from tools.registry.backends import NAMES
 
 DEFAULT_MODULES = "2,8,32,64"
@@ -28,6 +30,10 @@ A run of the defaults takes over an hour on 2 cores: it writes reports/scale.jso
 where a lost terminal does not stop it (nohup, tmux), and if it stops anyway, run it again with the same
 options and --resume reports/scale.json: the (task, repetition) pairs already measured keep their times.
 --dry-run prints the plan and a first guess of its time.
+
+A change to a template, measured: --old-templates REV times each template folder that differs from REV's (git diff)
+also as it was at REV, in the same interleaved repetitions, and the report sets the two side by side per N, with the
+phases. --no-shared, --edit-max and --one-job-at none leave out what such a comparison does not need.
 
 setuptools' parallel build: distutils' build_ext has --parallel/-j, which runs build_extension in a thread pool.
 With Cython installed build_extension is Cython's and cythonizes inside it, so Cython's compiler would run in
@@ -55,6 +61,12 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
         "--one-job-at",
         help="N at which to build with one compile job too, or 'none' (default: the smallest and second-largest N)",
     )
+    parser.add_argument(
+        "--old-templates",
+        metavar="REV",
+        help="also time each template that differs from REV's (a git commit) as it was there: <backend>_old",
+    )
+    parser.add_argument("--no-shared", action="store_true", help="leave out the shared-utility builds (*_shared)")
     parser.add_argument("--predict", type=int, default=200, help="the N to predict from the fits (default 200)")
     parser.add_argument(
         "--resume", type=Path, help="an earlier run's scale.json: skip what it measured, keep its times"
@@ -78,13 +90,38 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--one-job-at must name N that --modules has")
     args.edit_max = args.edit_max if args.edit_max is not None else args.modules[-1]
     args.edit_modules = [n for n in args.modules if n <= args.edit_max]
+    args.old = []
+    if args.old_templates:
+        found = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{args.old_templates}^{{commit}}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if found.returncode != 0:
+            parser.error(f"--old-templates: {args.old_templates!r} is not a commit of this repository")
+        commit = found.stdout.strip()
+        backends = setups.changed_templates(commit)
+        if not backends:
+            parser.error(f"--old-templates: no template folder differs from {args.old_templates}'s: nothing to compare")
+        args.old = [setups.OldTemplate(b, commit=commit) for b in backends]
+    args.variants = setups.builds(args.old, shared=not args.no_shared)
     return args
+
+
+def old_templates(args: argparse.Namespace) -> dict | None:
+    """What the header says of the old twins: the revision asked for, its commit, the backends that have one."""
+    if not args.old:
+        return None
+    commit = args.old[0].commit
+    return {"rev": args.old_templates, "commit": commit, "short": commit[:9], "backends": [v.backend for v in args.old]}
 
 
 def guess(args: argparse.Namespace) -> float:
     """A first guess of the run's seconds, from the tasks' own estimates (the registry's build times and a guess per module)."""
-    keys = setups.plan(args.modules, args.edit_modules, args.one_job_modules)
-    installs = setups.installs(args.edit_modules)
+    keys = setups.plan(args.modules, args.edit_modules, args.one_job_modules, args.variants)
+    installs = setups.installs(args.edit_modules, args.variants)
     return sum(setups.estimate(*k) for k in keys) * args.reps + sum(setups.estimate(*k) for k in installs)
 
 
@@ -92,10 +129,13 @@ def main(argv: list[str] | None = None) -> None:
     args = options(argv)
     cores = os.cpu_count() or 1
     if args.dry_run:
-        plan = setups.plan(args.modules, args.edit_modules, args.one_job_modules)
+        plan = setups.plan(args.modules, args.edit_modules, args.one_job_modules, args.variants)
+        old = old_templates(args)
         print(
-            f"{len(plan)} tasks, {args.reps} repetitions; edit loops at N = {args.edit_modules}; "
-            f"one-job builds at N = {args.one_job_modules}; first guess {guess(args) / 60:.0f} min"
+            f"setups: {', '.join(v.label for v in args.variants)}"
+            + (f" (*_old: the template at {old['short']}, {old['rev']})" if old else "")
+            + f"\n{len(plan)} tasks, {args.reps} repetitions; wheels at N = {args.modules}; edit loops at N = "
+            f"{args.edit_modules}; one-job builds at N = {args.one_job_modules}; first guess {guess(args) / 60:.0f} min"
         )
         return
     path = args.out / "scale.json"
@@ -110,6 +150,8 @@ def main(argv: list[str] | None = None) -> None:
             "reps": args.reps,
             "seed": args.seed,
             "predict": args.predict,
+            "shared": not args.no_shared,
+            "old_templates": old_templates(args),
         },
         "modules": args.modules,  # summary.py reads these two at the top
         "reps": args.reps,
@@ -132,8 +174,8 @@ def main(argv: list[str] | None = None) -> None:
             )
             raise
         info["load_average_after"] = machine(cores)["load_average"]
-        wanted = set(setups.plan(args.modules, args.edit_modules, args.one_job_modules))
-        wanted |= set(setups.installs(args.edit_modules))
+        wanted = set(setups.plan(args.modules, args.edit_modules, args.one_job_modules, args.variants))
+        wanted |= set(setups.installs(args.edit_modules, args.variants))
         data = collect(record.points, wanted)
         pairs = {v.label: setups.SERIAL[v.label] for v in setups.PARALLEL}
         return {

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from tools.instruments.measure import DASH, NO_SPREAD, fmt_spread, mark_best, md_table
+import statistics
+
+from tools.instruments.measure import DASH, NO_SPREAD, fmt_spread, mark_best, md_table, tie
 from tools.instruments.scale import shared
-from tools.instruments.scale.setups import DEV, ONE_JOB, PARALLEL, SHARED
+from tools.instruments.scale.setups import OLD, ONE_JOB, PARALLEL, SHARED, OldTemplate
 from tools.instruments.steps import module_graph
 from tools.registry.backends import NAMES
 
 MB = 1e6
 PHASE_ORDER = ("setup", "configure", "cython", "compile", "link", "pack")
+# Every build label a report can hold, in the order its sections list them: the templates, their old twins, ...
+BUILDS = [*PARALLEL, *OLD, *SHARED, *ONE_JOB]
+OLD_NEW = {"wheel": "clean wheel", "edit": "edit one .pyx", "edit pxd": "edit the .pxd", "import": "import"}
 
 
 def fmt(x: float | None, spec: str = ".1f") -> str:
@@ -70,7 +75,7 @@ def phase_section(report: dict) -> str:
     """At the largest N: each phase's wall and work seconds per backend, and its cost per module from the fit."""
     builds, derived = report["data"].get("builds", {}), report["derived"]["builds"]
     blocks = []
-    for label in [v.label for v in PARALLEL + SHARED + ONE_JOB]:
+    for label in [v.label for v in BUILDS]:
         per_n = builds.get(label, {})
         if not per_n:
             continue
@@ -105,9 +110,7 @@ def phase_section(report: dict) -> str:
 def resources_section(report: dict, counts: list[int], n_new: int) -> str:
     """Peak memory of the whole build (every process, summed) and the size of its build folder, per N."""
     derived = report["derived"]["builds"]
-    labels = [
-        v.label for v in PARALLEL + SHARED + ONE_JOB if any(derived.get(v.label, {}).get("peak_bytes", {}).values())
-    ]
+    labels = [v.label for v in BUILDS if any(derived.get(v.label, {}).get("peak_bytes", {}).values())]
     if not labels:
         return "No memory or folder data: tools/inspect/phases.py was not there when this ran."
     rows = [["N", *(f"{b} peak MB" for b in labels), *(f"{b} build folder MB" for b in labels)]]
@@ -205,7 +208,7 @@ def contradictions_section(report: dict) -> str:
 def libs_lines(libs: dict[str, dict[int, dict]]) -> list[str]:
     """Per wheel: its extension modules grouped by the libraries they link; modules without OpenMP flagged."""
     lines = []
-    for name in [v.label for v in PARALLEL + SHARED + ONE_JOB if v.label in libs]:
+    for name in [v.label for v in BUILDS if v.label in libs]:
         for n, modules in sorted(libs[name].items()):
             groups: dict[str, list[str]] = {}
             for module, needed in modules.items():
@@ -219,11 +222,73 @@ def libs_lines(libs: dict[str, dict[int, dict]]) -> list[str]:
     return lines
 
 
+def ratio(old: list[float], new: list[float]) -> str:
+    """new / old of the medians; a tie when the ranges overlap (no faster, no slower shown)."""
+    if not old or not new:
+        return "-"
+    verdict = tie(old, new)
+    note = "" if verdict is False else " (tie)" if verdict else f" ({NO_SPREAD})"
+    return f"{statistics.median(new) / statistics.median(old):.2f}{note}"
+
+
+def old_new_section(report: dict) -> str:
+    """Per N, each backend's template as it was against as it is: the four timings, the clean build's phases."""
+    old = report["options"].get("old_templates")
+    times, builds = report["data"]["times"], report["data"].get("builds", {})
+    blocks = []
+    for n in report["options"]["modules"]:
+        rows = [["backend", "what", f"old ({old['short']}), s", "new, s", "new / old"]]
+        for b in old["backends"]:
+            was = OldTemplate(b).label
+            for kind, what in OLD_NEW.items():
+                a, c = times.get(kind, {}).get(was, {}).get(n, []), times.get(kind, {}).get(b, {}).get(n, [])
+                if not (a or c):
+                    continue
+                spec = ".3f" if kind == "import" else ".2f"
+                rows.append([b, what, fmt_spread(a, spec), fmt_spread(c, spec), ratio(a, c)])
+                if kind != "wheel":
+                    continue
+                reps = [
+                    [r["phases"] for r in builds.get(label, {}).get(n, []) if r.get("phases")] for label in (was, b)
+                ]
+                for p in [p for p in PHASE_ORDER if any(p in r["wall"] for r in reps[0] + reps[1])]:
+                    a, c = ([r["wall"].get(p, 0.0) for r in side] for side in reps)
+                    rows.append([b, f"of which {p}, wall", fmt_spread(a, ".2f"), fmt_spread(c, ".2f"), ratio(a, c)])
+                if reps[0] or reps[1]:
+                    a, c = ([sum(r["work"].values()) for r in side] for side in reps)
+                    rows.append([b, "its tools' work (CPU-s)", fmt_spread(a, ".1f"), fmt_spread(c, ".1f"), ratio(a, c)])
+        if len(rows) > 1:
+            blocks.append(f"**N = {n}**\n\n{md_table(rows, 'llrrr')}")
+    return "\n\n".join(blocks) or "Nothing measured of the old templates."
+
+
+def labels(data: dict, variants: list) -> list[str]:
+    """The labels of `variants` that this report holds a time of."""
+    return [v.label for v in variants if any(v.label in per for per in data["times"].values())]
+
+
 def markdown(report: dict) -> str:
     data, derived, m, o = report["data"], report["derived"], report["machine"], report["options"]
     counts, edit_counts, n_new = o["modules"], o["edit_modules"], o["predict"]
-    wheel_names = [v.label for v in PARALLEL + SHARED]
-    dev_names = [v.label for v in DEV]
+    # The templates as they are always (ranked against each other), then their old twins and shared builds if run.
+    wheel_names = [v.label for v in PARALLEL] + labels(data, OLD + SHARED)
+    dev_names = wheel_names  # every build set up for the edit loop too
+    old = o.get("old_templates")
+    old_text = (
+        f"""## The templates as they were at {old["short"]} against as they are
+
+`<backend>_old`: that backend's template folder as it was at commit {old["short"]} (`--old-templates {old["rev"]}`,
+exported with `git archive`), rendered, built, edited and imported exactly as the template is, in the same
+interleaved repetitions. Only templates that differ from that commit have one ({", ".join(old["backends"])}). Per N:
+median (min{DASH}max), and new / old of the medians, "tie" when the ranges overlap. The phases are wall seconds of
+the clean build (see the phases section); the work row sums the seconds of every tool process of the build.
+
+{old_new_section(report)}
+
+"""
+        if old
+        else ""
+    )
     one_job = [v.label for v in ONE_JOB if v.label in data["times"].get("wheel", {})]
     stopped = (
         f"The edit loops were measured up to N = {edit_counts[-1]} (`--edit-max {o['edit_max']}`), not at "
@@ -281,7 +346,7 @@ t = a + b·N by least squares over every repetition; "N={n_new}, predicted" extr
 the trust column say how far). One-job builds at N = {", ".join(map(str, o["one_job_modules"])) or "none"}. {stopped}
 Took {took / 60:.0f} min{f", resumed from {resumed['file']} ({resumed['points']} points kept)" if resumed else ""}.
 
-## Clean wheel build, `uv build --wheel` (isolated), seconds
+{old_text}## Clean wheel build, `uv build --wheel` (isolated), seconds
 
 meson-python and scikit-build-core build their modules on every core through ninja; setuptools through the
 template's setup.py (every .pyx cythonized first in worker processes, then the C compiled in distutils' threads).

@@ -7,11 +7,15 @@ own build/), and records its phases, its peak memory and that folder's size.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import subprocess
 import sys
+import tarfile
 import time
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from tools.instruments import steps
 from tools.instruments.measure import Task, interleave
 from tools.instruments.scale.record import Record
 from tools.make.build import StepFailed, run, uv
+from tools.make.render import ROOT
 from tools.make.render import modules as listed_modules
 from tools.registry.backends import BACKENDS, NAMES
 from tools.registry.variants import Variant
@@ -35,7 +40,8 @@ PARALLEL = [Variant(b) for b in NAMES]
 SHARED = [Variant(b, utility="shared") for b in NAMES]
 ONE_JOB = [Variant(b, jobs=1) for b in NAMES]
 SERIAL = {v.label: Variant(v.backend, jobs=1).label for v in PARALLEL}
-# The development setups (editable installs): each template as it is, and shared.
+# The development setups (editable installs): each template as it is, and shared. A run's own list is builds():
+# with a template as it was at a commit beside each that changed since (--old-templates), shared left out or not.
 DEV = [*PARALLEL, *SHARED]
 DEV_KINDS = ("edit", "edit pxd", "import")
 # First guesses of the seconds a module adds, for the estimate of the time left only.
@@ -43,8 +49,51 @@ GUESS_PER_MODULE = 2.4  # CPU seconds: 0.8-1.4 s of wall per module on 2 cores, 
 GUESS_EDIT = 4.0
 
 
+@dataclass(frozen=True)
+class OldTemplate(Variant):
+    """A backend's template as it was at a git commit (--old-templates), built as the template is: `meson_old`."""
+
+    commit: str = ""  # the full hash; its template folder is exported from git into the run's folder
+
+    @property
+    def label(self) -> str:
+        return f"{super().label}_old"
+
+
+# The labels an old twin can have, in the order the report shows them (after the templates as they are).
+OLD = [OldTemplate(b) for b in NAMES]
+
+
+def changed_templates(rev: str) -> list[str]:
+    """The backends whose template folder in the working tree differs from `rev`'s: those worth an old twin."""
+    differs = [
+        subprocess.run(["git", "diff", "--quiet", rev, "--", b], cwd=ROOT, check=False).returncode for b in NAMES
+    ]
+    if any(code not in (0, 1) for code in differs):
+        msg = f"git diff {rev} failed: is it a commit of this repository?"
+        raise ValueError(msg)
+    return [b for b, code in zip(NAMES, differs, strict=True) if code == 1]
+
+
+def builds(old: Sequence[Variant] = (), shared: bool = True) -> list[Variant]:
+    """The variants built at every N and set up for the edit loop: the templates, their old twins, shared (unless not)."""
+    return [*PARALLEL, *old, *(SHARED if shared else [])]
+
+
+def template(v: Variant, work: Path) -> Path | None:
+    """The template folder `v` renders: None for the working tree's; an old twin's, exported from git once per run."""
+    if not isinstance(v, OldTemplate):
+        return None
+    tree = work / f"templates-{v.commit[:12]}"
+    if not tree.exists():
+        archive = subprocess.run(["git", "archive", v.commit, "--", *NAMES], cwd=ROOT, check=True, capture_output=True)
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(tree, filter="data")
+    return tree / v.backend
+
+
 def package_name(v: Variant, n: int) -> str:
-    """scale_meson_n8, scale_meson_shared_n8: one-job builds build the same package as the template's."""
+    """scale_meson_n8, scale_meson_shared_n8: one-job builds and old twins build the same package as the template's."""
     return f"scale_{v.backend}{'_shared' if v.utility == 'shared' else ''}_n{n}"
 
 
@@ -127,7 +176,7 @@ class DevSetup:
 def dev_setup(v: Variant, n: int, work: Path, record: Record) -> DevSetup:
     """Render the project and make its virtual environment (uv, with pip) holding the build requirements."""
     backend, name = v.backend, package_name(v, n)
-    project = steps.fresh(backend, work, name, modules=n, stamps=True)
+    project = steps.fresh(backend, work, name, modules=n, stamps=True, template=template(v, work))
     venv = project.parent / f"venv-{v.label}-{n}"
     run([uv(), "venv", "--quiet", "--seed", "--python", sys.executable, str(venv)])
     python = str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
@@ -162,7 +211,7 @@ def wheel_task(v: Variant, n: int, work: Path, record: Record) -> Task:
 
     def build() -> float:
         name = package_name(v, n)
-        project = steps.fresh(v.backend, work, name, modules=n)
+        project = steps.fresh(v.backend, work, name, modules=n, template=template(v, work))
         logdir = project.parent / f"{project.name}-phases"
         try:
             out = project / "wheel-out"
@@ -200,7 +249,8 @@ def wheel_task(v: Variant, n: int, work: Path, record: Record) -> Task:
 
 def estimate(kind: str, name: str, n: int) -> float:
     """A first guess of a task's seconds, for the time left until it has run once (and --dry-run)."""
-    backend, jobs = name.removesuffix("_j1").removesuffix("_shared"), 1 if name.endswith("_j1") else None
+    backend = name.removesuffix("_old").removesuffix("_j1").removesuffix("_shared")
+    jobs = 1 if name.endswith("_j1") else None
     build = guess_build(backend, n, jobs)
     rebuild_all = build - BACKENDS[backend].seconds + GUESS_EDIT
     if kind == "import":
@@ -219,28 +269,32 @@ def dev_tasks(s: DevSetup) -> list[Task]:
     ]
 
 
-def plan(counts: list[int], edit_counts: list[int], one_job_counts: list[int]) -> list[tuple[str, str, int]]:
-    """Every task key of a run: wheels at every N (shared too), one-job wheels at some, the edit loops up to --edit-max."""
-    keys = [("wheel", v.label, n) for v in [*PARALLEL, *SHARED] for n in counts]
+def plan(
+    counts: list[int], edit_counts: list[int], one_job_counts: list[int], variants: Sequence[Variant] = DEV
+) -> list[tuple[str, str, int]]:
+    """Every task key of a run: wheels of `variants` (builds()) at every N, one-job wheels at some, the edit loops."""
+    keys = [("wheel", v.label, n) for v in variants for n in counts]
     keys += [("wheel", v.label, n) for v in ONE_JOB for n in one_job_counts]
-    keys += [(kind, v.label, n) for v in DEV for n in edit_counts for kind in DEV_KINDS]
+    keys += [(kind, v.label, n) for v in variants for n in edit_counts for kind in DEV_KINDS]
     return keys
 
 
-def installs(edit_counts: list[int]) -> list[tuple[str, str, int]]:
+def installs(edit_counts: list[int], variants: Sequence[Variant] = DEV) -> list[tuple[str, str, int]]:
     """The editable installs a run makes (timed once each): one per development setup."""
-    return [("editable install", v.label, n) for v in DEV for n in edit_counts]
+    return [("editable install", v.label, n) for v in variants for n in edit_counts]
 
 
 def measure(args, record: Record, work: Path) -> None:
     """Make the setups that still have work, then run every pending (task, repetition), interleaved."""
     done = record.done()
-    wanted = set(plan(args.modules, args.edit_modules, args.one_job_modules))
+    wanted = set(plan(args.modules, args.edit_modules, args.one_job_modules, args.variants))
 
     def pending(key: tuple) -> bool:
         return key in wanted and len(done.get(key, [])) < args.reps
 
-    needed = [(v, n) for v in DEV for n in args.edit_modules if any(pending((k, v.label, n)) for k in DEV_KINDS)]
+    needed = [
+        (v, n) for v in args.variants for n in args.edit_modules if any(pending((k, v.label, n)) for k in DEV_KINDS)
+    ]
     if needed:
         print(f"preparing {len(needed)} development setups (virtual environments)", flush=True)
     setups = {(v.label, n): dev_setup(v, n, work, record) for v, n in needed}
@@ -250,7 +304,7 @@ def measure(args, record: Record, work: Path) -> None:
     ]
     if install_tasks:
         interleave(install_tasks, 1, args.seed, "editable installs", on_result=lambda k, _r, s: record.keep_first(k, s))
-    tasks = [wheel_task(v, n, work, record) for v in [*PARALLEL, *SHARED] for n in args.modules]
+    tasks = [wheel_task(v, n, work, record) for v in args.variants for n in args.modules]
     tasks += [wheel_task(v, n, work, record) for v in ONE_JOB for n in args.one_job_modules]
     for s in setups.values():
         tasks += dev_tasks(s)

@@ -42,6 +42,8 @@ def gains(data: dict) -> dict:
     """Per backend: per N and kind, both series and the verdict; the break-even N of the clean build's time and size."""
     out = {}
     for module, shared in zip(PARALLEL, SHARED, strict=True):
+        if not any(shared.label in per for per in data["times"].values()):  # --no-shared
+            continue
         row: dict = {"shared": shared.label, "times": {}, "sizes": {}, "break_even": {}}
         for kind in TIMED:
             a, b = data["times"].get(kind, {}).get(module.label, {}), data["times"].get(kind, {}).get(shared.label, {})
