@@ -12,8 +12,9 @@ seconds) and its arguments. `read` turns those lines into phases:
   configure: every other call, whatever the tool (meson's sanity checks, its
   Cython one included, CMake's compiler identification and try_compile,
   `cython --version`, setup.py's OpenMP probe), known by the scratch paths
-  and file names these tools use. setuptools runs Cython inside its own
-  process (cythonize, in worker processes), out of a wrapper's reach: its
+  and file names these tools use. setuptools (cythonize) and meson and
+  CMake (tools/cythonize.py) run Cython in worker processes of their own,
+  out of a wrapper's reach: its
   Cython phase is the span from the end of the last configure call (the
   OpenMP probe) to the first compile; with OpenMP off there is no probe, and
   that span starts at `start`, the setup included;
@@ -110,10 +111,6 @@ def _events(logdir: Path) -> list[dict[str, Any]]:
     return events
 
 
-def _stem(path: str) -> str:
-    return Path(path).name.split(".", 1)[0]
-
-
 def _phase(event: dict[str, Any], modules: set[str]) -> str:
     args = event["args"]
     out = args[args.index("-o") + 1] if "-o" in args[:-1] else ""
@@ -124,7 +121,7 @@ def _phase(event: dict[str, Any], modules: set[str]) -> str:
         return "cython" if pyx and not any(_CONFIGURE.search(a) for a in pyx) else "configure"
     sources = [a for a in args if a.endswith((".c", ".cpp", ".cc"))]
     # A module's own name wins over the patterns, in case the project itself lives under such a path.
-    ours = any(_stem(a) in modules for a in [out, *sources])
+    ours = any(modules & set(Path(a).name.split(".")) for a in [out, *sources])
     if not ours and any(_CONFIGURE.search(a) for a in [out, *sources]):
         return "configure"
     if "-c" in args and sources:
@@ -142,9 +139,11 @@ def read(logdir: Path, modules: Sequence[str], start: float, end: float) -> dict
         e["phase"] = _phase(e, names)
     calls = len(events)
     compiles = [e for e in events if e["phase"] == "compile"]
-    if compiles and not any(e["phase"] == "cython" for e in events):  # setuptools: cythonize in-process
+    # setuptools (cythonize) and meson and CMake (tools/cythonize.py) translate in one process of their own.
+    translated = [e for e in events if e["phase"] == "cython" and not any("--generate-shared" in a for a in e["args"])]
+    if compiles and not translated:
         first = min(e["start"] for e in compiles)
-        before = [e["end"] for e in events if e["phase"] == "configure" and e["end"] <= first]
+        before = [e["end"] for e in events if e["phase"] in ("configure", "cython") and e["end"] <= first]
         events.append({"phase": "cython", "start": max(before, default=start), "end": first, "args": []})
     work = dict.fromkeys(PHASES, 0.0)
     for e in events:

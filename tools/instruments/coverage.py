@@ -53,13 +53,13 @@ def link_c(project: Path, name: str, backend: str) -> dict[str, str]:
     """Link the C of each module next to its .pyx, where Cython.Coverage looks; each module -> where its C is.
 
     setuptools wrote it there already (its coverage switch); meson and CMake
-    keep it in their build folder (meson: <module>.pyx.c, CMake: <module>.c).
+    keep it in their build folder, named <package>.<module>.c by tools/cythonize.py.
     """
     found = {}
     for module in modules(project, backend):
         target = project / "src" / name / f"{module}.c"
         if not target.exists():
-            built = [*project.glob(f"build/**/{module}.c"), *project.glob(f"build/**/{module}.pyx.c")]
+            built = list(project.glob(f"build/**/{name}.{module}.c"))
             if not built:
                 continue
             target.symlink_to(os.path.relpath(max(built, key=lambda p: p.stat().st_mtime), target.parent))

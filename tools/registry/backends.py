@@ -261,7 +261,7 @@ MESON = Backend(
     name="meson",
     title="meson-python",
     generator="meson",
-    build_files=("meson.build", "meson.options"),
+    build_files=("meson.build", "meson.options", "tools/cythonize.py"),
     cross_files=("cross/aarch64-linux-gnu.ini", "cross/build-details-cp311-aarch64.json"),
     cross_args=("-Csetup-args=--cross-file={recipe}",),
     modules=_module_map("meson.build", "modules = {", "}", "'{}'"),
@@ -289,7 +289,7 @@ CMAKE = Backend(
     name="cmake",
     title="scikit-build-core",
     generator="scikit-build-core",
-    build_files=("CMakeLists.txt",),
+    build_files=("CMakeLists.txt", "tools/cythonize.py"),
     cross_files=("cross/aarch64-linux-gnu.cmake",),
     cross_args=("-Ccmake.toolchain-file={recipe}", "-Ccmake.define.CMAKE_POLICY_DEFAULT_CMP0190=NEW"),
     modules=_module_list("CMakeLists.txt", "set(MODULES ", ")", "{}", " "),
@@ -301,7 +301,7 @@ CMAKE = Backend(
     limited_api_lines=re.compile(r"sabi", re.IGNORECASE),
     shared_utility=Switch(("-Ccmake.define.{NAME}_SHARED_UTILITY=ON",)),
     one_job=Switch(("-Cbuild.tool-args=-j1",)),
-    # cython-cmake's cython_transpile reads CYTHON_ARGS (a list: ";" separates).
+    # The template passes CYTHON_ARGS (a list: ";" separates) to tools/cythonize.py.
     coverage=Switch(
         ("-Ccmake.define.CYTHON_ARGS=-X;linetrace=True", f"-Ccmake.define.CMAKE_C_FLAGS={COVERAGE_DEFINES}")
     ),

@@ -124,3 +124,17 @@ def test_peak_memory_sees_a_grandchild_and_disk_usage_adds_up(tmp_path):
     (tmp_path / "d" / "b").write_bytes(b"y" * 24)
     (tmp_path / "link").symlink_to(tmp_path / "a")
     assert phases.disk_usage(tmp_path) == 1024 + len(str(tmp_path / "a"))
+
+
+def test_the_cython_driver_s_span_is_cython_and_its_c_is_a_module_s(tmp_path):
+    """meson and CMake translate in tools/cythonize.py, out of the wrapper's reach; its C is named <pkg>.<module>.c."""
+    _log(
+        tmp_path,
+        "cython\t0.5\t1.0\t--version",
+        "cc\t3.0\t5.0\t-O3 -c ../pkg._core.c -o _core.cpython-311-x86_64-linux-gnu.so.p/meson-generated_.._pkg._core.c.o",
+        "cc\t5.0\t5.5\t-shared -o _core.cpython-311-x86_64-linux-gnu.so x.o",
+    )
+    got = phases.read(tmp_path, ["_core"], 0.0, 6.0)
+    assert {p: s for p, s in got["work"].items() if s} == pytest.approx(
+        {"configure": 0.5, "cython": 2.0, "compile": 2.0, "link": 0.5}
+    )

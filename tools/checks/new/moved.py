@@ -44,17 +44,17 @@ from tools.make.new import new
 from tools.make.render import commit
 from tools.registry.backends import backend as backend_of
 
-# What each backend's README says to add, and after which line of the template (setuptools: the line it changes).
+# What each backend's README says to add, and after which line of the template (setuptools, meson's cython_args: the line it changes).
 DIRECTIVES = {
     "setuptools": (
         'DIRECTIVES = {"linetrace": COVERAGE}',
         'DIRECTIVES = {"linetrace": COVERAGE, "embedsignature": True, "binding": True}',
     ),
-    "meson": (
-        "py = import('python').find_installation(pure: false)",
-        "add_project_arguments('-X', 'embedsignature=True', '-X', 'binding=True', language: 'cython')",
+    "meson": ("cython_args = []", "cython_args = ['-X', 'embedsignature=True', '-X', 'binding=True']"),
+    "cmake": (
+        "find_package(Cython MODULE REQUIRED VERSION 3.1)",
+        "list(APPEND CYTHON_ARGS -X embedsignature=True -X binding=True)",
     ),
-    "cmake": ("include(UseCython)", "list(APPEND CYTHON_ARGS -X embedsignature=True -X binding=True)"),
 }
 DEFINES = {
     "setuptools": (
@@ -67,7 +67,7 @@ DEFINES = {
         "py = import('python').find_installation(pure: false)",
         "add_project_arguments('-DMATHCORE_SCALE=2', language: 'c')",
     ),
-    "cmake": ("include(UseCython)", "add_compile_definitions(MATHCORE_SCALE=2)"),
+    "cmake": ("find_package(Cython MODULE REQUIRED VERSION 3.1)", "add_compile_definitions(MATHCORE_SCALE=2)"),
 }
 
 # A C++ module, as DEVELOPING.md's "C and C++" says: (the line the step changes or follows, what it becomes).
@@ -87,12 +87,10 @@ CPP_STEPS = {
             "package = 'src/mathcore'\nlanguages = {'_edit': 'cpp'}  # the modules that are C++ (Cython writes C++)\n",
         ),
         (
-            "    c_args: c_args,\n    # Cython's C",
-            (
-                "    c_args: c_args,\n    cpp_args: c_args,\n"
-                "    override_options: ['cython_language=' + languages.get(name, 'c')],\n    # Cython's C"
-            ),
+            "  generated += 'mathcore.' + name + '.c'\n",
+            "  generated += 'mathcore.' + name + '.' + languages.get(name, 'c')\n",
         ),
+        ("    c_args: c_args,\n    # Cython's C", "    c_args: c_args,\n    cpp_args: c_args,\n    # Cython's C"),
     ],
     "cmake": [
         ("LANGUAGES C)", "LANGUAGES C CXX)"),
@@ -100,10 +98,11 @@ CPP_STEPS = {
         ("  find_package(OpenMP COMPONENTS C)", "  find_package(OpenMP COMPONENTS C CXX)"),
         ("set(_edit_SOURCES edit.cpp edit.h)\n", "set(_edit_SOURCES edit.cpp edit.h)\nset(_edit_LANGUAGE CXX)\n"),
         (
-            "  cython_transpile(${package}/${name}.pyx LANGUAGE C ",
+            "  list(APPEND generated ${CMAKE_CURRENT_BINARY_DIR}/mathcore.${name}.c)\n",
             (
-                "  if(NOT DEFINED ${name}_LANGUAGE)\n    set(${name}_LANGUAGE C)\n  endif()\n"
-                "  cython_transpile(${package}/${name}.pyx LANGUAGE ${${name}_LANGUAGE} "
+                "  if(${name}_LANGUAGE STREQUAL CXX)  # Cython writes C++ for a .cpp\n"
+                "    list(APPEND generated ${CMAKE_CURRENT_BINARY_DIR}/mathcore.${name}.cpp)\n  else()\n"
+                "    list(APPEND generated ${CMAKE_CURRENT_BINARY_DIR}/mathcore.${name}.c)\n  endif()\n"
             ),
         ),
         ("PRIVATE OpenMP::OpenMP_C)", "PRIVATE OpenMP::OpenMP_C OpenMP::OpenMP_CXX)"),
@@ -187,7 +186,7 @@ def move_package(project: Path, backend: str) -> dict[str, list[str]]:
     list_moved_modules(project, backend)
     for step in (DIRECTIVES[backend], DEFINES[backend]):
         anchor, added = (rename(text) for text in step)
-        if backend == "setuptools":  # the line changes in place
+        if backend == "setuptools" or step is DIRECTIVES["meson"]:  # the line changes in place
             replace(build_file, f"{anchor}\n", f"{added}\n")
         elif backend == "meson":  # after project(): before the line that follows it
             replace(build_file, f"{anchor}\n", f"{added}\n{anchor}\n")

@@ -121,8 +121,8 @@ COVERAGE_BUILD = Path("build", "coverage")  # it keeps the generated C and C++
 def link_generated_c(pyx: Path) -> None:
     """Link the module's C or C++ from the build folder next to its .pyx, where Cython's plugin reads it."""
     for suffix in GENERATED:
-        built = sorted(COVERAGE_BUILD.rglob(f"{pyx.name}{suffix}"))  # only: meson
-        built = sorted(COVERAGE_BUILD.rglob(f"{pyx.stem}{suffix}"))  # only: cmake
+        # tools/cythonize.py keeps Cython's output under <build>/cythonize/, laid out as src/ is.
+        built = sorted(COVERAGE_BUILD.rglob(pyx.relative_to("src").with_suffix(suffix).as_posix()))
         if built:
             pyx.with_suffix(suffix).unlink(missing_ok=True)
             pyx.with_suffix(suffix).symlink_to(os.path.relpath(built[0], pyx.parent))
