@@ -124,7 +124,8 @@ def test_smoke_is_one_interruption_and_one_concurrent_case_per_backend():
     signals, odd = len(bench.SIGNALS), len(bench.ODD)
     wheel = len(cases.PHASES) * signals + signals + odd + 1  # repo interruptions; new project: pack, odd places
     wheel += 1 + odd + 1 + 1 + 1  # concurrent; repo odd places, future mtimes; read-only tree; out of disk
-    assert len(full) == wheel + signals + 1 + 1  # editable: interrupted rebuilds, importers at once; Cython
+    # editable: interrupted rebuilds and translations, importers at once; Cython
+    assert len(full) == wheel + 2 * signals + 1 + 1
 
 
 def test_the_report_marks_lost_rows_and_counts_outcomes():

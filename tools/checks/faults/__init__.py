@@ -23,7 +23,8 @@ reference every later build must equal.
 - out of disk (root on Linux only): build/, dist/ and TMPDIR on a tmpfs with
   4 MiB free, then the room made and the build run again;
 - the editable install: SIGINT, SIGTERM or SIGKILL during the rebuild on
-  import; 4 processes importing at once after a .pyx edit; Cython changed.
+  import (at its first C compile, and while tools/cythonize.py translates);
+  4 processes importing at once after a .pyx edit; Cython changed.
 
 An outcome is "recovered" (the next run, or this one, is correct), "clear
 error" (the cause is named and nothing half-made is left in dist/), "lost or

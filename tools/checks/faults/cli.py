@@ -68,6 +68,8 @@ def plan(backends: list[str], faults: list[str], smoke: bool) -> list[tuple[str,
             for name in SIGNALS:
                 case = partial(editable.interrupted_rebuild, backend=backend, name=name)
                 bench_cases.append((f"{backend}: {name} during the rebuild on import", case))
+                case = partial(editable.interrupted_translation, backend=backend, name=name)
+                bench_cases.append((f"{backend}: {name} during the translation on import", case))
             case = partial(editable.importers_at_once, backend=backend)
             bench_cases.append((f"{backend}: {editable.WORKERS} imports at once after an edit", case))
         if "cython" in faults:

@@ -1,4 +1,4 @@
-"""Faults of the editable install: its rebuild interrupted, and 4 processes importing at once after an edit."""
+"""Faults of the editable install: its rebuild or its Cython step interrupted, 4 importers at once, Cython changed."""
 
 from __future__ import annotations
 
@@ -97,6 +97,35 @@ def interrupted_rebuild(bench: Bench, backend: str, name: str) -> Row:
     if again.rc == 0 and dev.seen(again.out):
         row.outcome = RECOVERED if first.rc is not None else LOST
         notes.append("the next import rebuilt and has the edit")
+    else:
+        row.outcome = LOST
+        notes.append(f"the next import ({again.rc}): {again.tail(4)}")
+    return row.finish(notes, t0)
+
+
+def interrupted_translation(bench: Bench, backend: str, name: str) -> Row:
+    """A .pyx edit; the import that rebuilds it gets `name` while tools/cythonize.py translates; then import again."""
+    row = Row(f"{name} during the translation on import", backend, EDITABLE, "repo", SKIPPED)
+    if not backend_of(backend).rebuilds_on_import:
+        row.note = "setuptools does not rebuild on import; its Cython step runs inside `nox -s develop`"
+        return row
+    t0 = time.perf_counter()
+    dev = Develop(bench, backend, f"translate-{name}")
+    dev.install()
+    dev.edit()
+    proc = Started(dev.importer(), cwd=dev.project, env=dev.env)
+    # The driver marks its staging folder while Cython runs (build/<folder>/cythonize/unfinished).
+    hit = wait_for(lambda: any(dev.project.glob("build/*/cythonize/unfinished")), proc, step=0.05) and proc.running()
+    if not hit:
+        row.note = "the moment was missed: the import ended before the translation was seen"
+        return row
+    proc.signal(SIGNALS[name])
+    first = proc.wait(STOP_LIMIT)
+    notes = [] if first.rc is not None else [f"the import did not stop within {STOP_LIMIT:.0f} s"]
+    again = run(dev.importer(), cwd=dev.project, env=dev.env)
+    if again.rc == 0 and dev.seen(again.out):
+        row.outcome = RECOVERED if first.rc is not None else LOST
+        notes.append("the next import translated again and has the edit")
     else:
         row.outcome = LOST
         notes.append(f"the next import ({again.rc}): {again.tail(4)}")
