@@ -64,12 +64,18 @@ print(json.dumps({
 """
 
 
+# Exits 0 on a CPython with the GIL: a free-threaded one (3.14t) has no Limited API to load an abi3 module
+# with (SystemError at import), and installers refuse the wheel there.
+WITH_GIL = "import sys, sysconfig; sys.exit(bool(sysconfig.get_config_var('Py_GIL_DISABLED')))"
+
+
 def newer_pythons() -> list[str]:
-    """python3.X executables on PATH, newer than this one, that run (a pyenv shim of an unselected version does not)."""
+    """python3.X executables on PATH, newer than this one, with the GIL, that run (a pyenv shim of an unselected
+    version does not)."""
     found = []
     for minor in range(sys.version_info.minor + 1, sys.version_info.minor + 10):
         exe = shutil.which(f"python3.{minor}")
-        if exe and subprocess.run([exe, "-c", ""], capture_output=True, check=False).returncode == 0:
+        if exe and subprocess.run([exe, "-c", WITH_GIL], capture_output=True, check=False).returncode == 0:
             found.append(exe)
     return found
 
