@@ -50,6 +50,8 @@ def die_with_build():
     shell between ninja and this process, which a build file may put there,
     stays.
     """
+    if not hasattr(select, "poll"):  # Windows: no poll(), and no new parent to see; not watched there
+        return
     parent = os.getppid()
     out = select.poll()
     out.register(sys.stdout.fileno(), 0)  # no events asked: POLLERR comes when the reader is gone
