@@ -419,6 +419,13 @@ def test_an_old_template_is_exported_from_git(tmp_path: Path):
         setups.changed_templates("no-such-revision")
 
 
+def test_render_needs_the_file_it_reports():
+    """--render measures nothing: it reports an interrupted run's points, so it needs --resume."""
+    with pytest.raises(SystemExit):
+        options(["--render"])
+    assert options(["--render", "--resume", "reports/scale.json"]).render
+
+
 def test_options_old_templates_and_no_shared(monkeypatch: pytest.MonkeyPatch):
     from tools.instruments.scale import cli, setups
 

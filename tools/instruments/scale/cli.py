@@ -72,7 +72,12 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
         "--resume", type=Path, help="an earlier run's scale.json: skip what it measured, keep its times"
     )
     parser.add_argument("--dry-run", action="store_true", help="print the plan and a guess of its time, then stop")
+    parser.add_argument(
+        "--render", action="store_true", help="with --resume: the report of what that file holds, measuring nothing"
+    )
     args = parser.parse_args(argv)
+    if args.render and not args.resume:
+        parser.error("--render reports the points of a --resume file")
     uncached()
     if args.quick:
         args.modules, args.reps = QUICK_MODULES, 1
@@ -165,8 +170,9 @@ def main(argv: list[str] | None = None) -> None:
         record.save()
         t0 = time.perf_counter()
         try:
-            with workdir("scale-") as work:
-                setups.measure(args, record, work)
+            if not args.render:
+                with workdir("scale-") as work:
+                    setups.measure(args, record, work)
         except BaseException:
             print(
                 f"stopped; what was measured is in {path}: the same command with --resume {path} goes on",
