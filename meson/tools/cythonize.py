@@ -20,9 +20,9 @@ upgrade translates everything again.
 
 import copy
 import os
-import re
 import select
 import shutil
+import stat
 import sys
 import threading
 import time
@@ -36,7 +36,7 @@ from Cython.Utils import file_generated_by_this_cython
 
 try:
     from fcntl import LOCK_EX, flock
-except ImportError:  # Windows: no second build in the same folder at once
+except ImportError:  # Windows has no flock(): two builds in one folder at once are not serialized there
     flock = None
 
 
@@ -50,14 +50,15 @@ def die_with_build():
     shell between ninja and this process, which a build file may put there,
     stays.
     """
-    if not hasattr(select, "poll"):  # Windows: no poll(), and no new parent to see; not watched there
+    if not hasattr(select, "poll"):  # Windows: no poll(), and an orphan keeps its parent's pid: nothing to watch
         return
     parent = os.getppid()
     out = select.poll()
-    out.register(sys.stdout.fileno(), 0)  # no events asked: POLLERR comes when the reader is gone
+    if stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode):  # a tty or /dev/null never hangs up (macOS: POLLNVAL)
+        out.register(sys.stdout.fileno(), 0)  # no events asked: POLLERR or POLLHUP come when the reader is gone
 
     def watch():
-        while os.getppid() == parent and not out.poll(0):
+        while os.getppid() == parent and not any(e & (select.POLLERR | select.POLLHUP) for _, e in out.poll(0)):
             time.sleep(0.2)
         os._exit(1)
 
@@ -65,10 +66,17 @@ def die_with_build():
 
 
 def read(made):
-    """What Cython read to write `made`, from the depfile it wrote beside it (-M)."""
-    listed = Path(f"{made}.dep").read_text(encoding="utf-8").split(":", 1)[1]
-    names = re.split(r"(?<!\\)\s+", listed.replace("\\\n", " ").strip())
-    return [Path(name.replace("\\ ", " ")).resolve() for name in names]
+    """What Cython read to write `made`, from the depfile it wrote beside it (-M): one file a line after the first.
+
+    Cython escapes spaces from 3.2.5 on; before, a line is one name with its spaces as they are.
+    """
+    lines = Path(f"{made}.dep").read_text(encoding="utf-8").splitlines()[1:]
+    return [Path(line.strip().removesuffix("\\").rstrip().replace("\\ ", " ")).resolve() for line in lines]
+
+
+def escape(path):
+    """A file name as make and ninja read it in a depfile."""
+    return str(path).replace("$", "$$").replace("#", "\\#").replace(" ", "\\ ")
 
 
 def stale(made):
@@ -103,9 +111,11 @@ def main(depfile, cython, *args):
         if flock:  # two builds at once in one folder (two importers): one after the other
             flock(lock, LOCK_EX)
         # A build killed while Cython wrote a C file leaves it cut short but
-        # newer than its .pyx: translate everything once after that.
-        unfinished = stage / "unfinished"
-        force = unfinished.exists()
+        # newer than its .pyx, and other options (--shared=..., -X ...) make
+        # other C from the same files: translate everything after either.
+        unfinished, used = stage / "unfinished", stage / "options"
+        wanted = "\n".join(args[:split])
+        force = unfinished.exists() or not used.exists() or used.read_text(encoding="utf-8") != wanted
         unfinished.touch()
         jobs = []
         for source, out in zip(sources, outputs, strict=True):
@@ -117,12 +127,13 @@ def main(depfile, cython, *args):
                 jobs.append((str(source), own, ".".join(source.with_suffix("").parts)))
                 sys.stdout.write(f"Cythonizing {source}\n")
         sys.stdout.flush()
-        # Forked workers hold the lock too: they watch their parent as well.
-        workers = min(len(jobs), os.cpu_count() or 1) or 1
+        # The workers watch their parent as well: forked ones hold the lock too.
+        cpus = os.process_cpu_count() if hasattr(os, "process_cpu_count") else os.cpu_count()  # Python 3.13+
+        workers = max(1, min(len(jobs), cpus or 1, 61))  # 61: Windows' limit
         with ProcessPoolExecutor(workers, initializer=die_with_build) as pool:
             failed = [job[0] for job, errors in zip(jobs, pool.map(translate, jobs), strict=True) if errors]
         if failed:  # Cython printed each error with its file and line; their C says #error
-            unfinished.unlink()
+            unfinished.unlink(missing_ok=True)
             sys.exit(f"Cython could not translate {', '.join(failed)}")
         deps = {Path(p).resolve() for p in (Cython.__file__, shutil.which(cython)) if p}
         for source, out in zip(sources, outputs, strict=True):
@@ -133,9 +144,10 @@ def main(depfile, cython, *args):
                 part.write_bytes(text)
                 part.replace(out)
             deps.update(read(made))
-        unfinished.unlink()
-    names = " ".join(str(path).replace(" ", "\\ ") for path in sorted(deps))
-    depfile.write_text(f"{outputs[0]}: {names}\n", encoding="utf-8")
+        names = " ".join(map(escape, sorted(deps)))
+        depfile.write_text(f"{escape(outputs[0])}: {names}\n", encoding="utf-8")
+        used.write_text(wanted, encoding="utf-8")
+        unfinished.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -33,12 +33,14 @@ def _package(tmp: Path) -> Path:
     return pkg
 
 
-def _command(tmp: Path, pkg: Path) -> list:
+# Options as meson passes them after its Cython command: a directive, the shared utility module.
+OPTIONS = ("-X", "linetrace=True", "--shared=pkg._cyutility")
+
+
+def _command(tmp: Path, pkg: Path, options=OPTIONS) -> list:
     out = tmp / "build"
     sources = [pkg / "dep.pyx", pkg / "user.pyx", pkg / "sub" / "user.pyx"]
     outputs = [out / "pkg.dep.c", out / "pkg.user.c", out / "pkg.sub.user.cpp"]
-    # Options as meson passes them after its Cython command: a directive, the shared utility module.
-    options = ["-X", "linetrace=True", "--shared=pkg._cyutility"]
     return [
         sys.executable,
         DRIVER,
@@ -52,10 +54,10 @@ def _command(tmp: Path, pkg: Path) -> list:
     ]
 
 
-def _run(tmp: Path, pkg: Path) -> tuple[subprocess.CompletedProcess, list[Path]]:
+def _run(tmp: Path, pkg: Path, options=OPTIONS) -> tuple[subprocess.CompletedProcess, list[Path]]:
     out = tmp / "build"
     out.mkdir(exist_ok=True)
-    cmd = _command(tmp, pkg)
+    cmd = _command(tmp, pkg, options)
     done = subprocess.run(cmd, cwd=out, capture_output=True, text=True, timeout=300, check=False)
     return done, cmd[cmd.index("--outputs") + 1 :]
 
@@ -90,6 +92,40 @@ def test_translates_once_writes_only_changed_c_and_names_every_input(tmp_path):
     done, _ = _run(tmp_path, pkg)
     assert done.returncode == 0, done.stderr
     assert [p.stat().st_mtime_ns != before[p] for p in outputs] == [False, True, False]
+
+
+def test_other_options_translate_every_module_again(tmp_path):
+    """ninja runs the command again when its options change; the C must follow them, not the files' dates."""
+    pkg = _package(tmp_path)
+    done, outputs = _run(tmp_path, pkg)
+    assert done.returncode == 0, done.stderr
+    done, _ = _run(tmp_path, pkg)
+    assert "Cythonizing" not in done.stdout
+    done, _ = _run(tmp_path, pkg, options=("-X", "linetrace=True"))  # the shared utility module turned off
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Cythonizing") == 3
+    assert "pkg._cyutility" not in outputs[1].read_text()
+
+
+def _driver():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cythonize_driver", DRIVER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("escaped", [True, False], ids=["cython-3.2.5+", "older"])
+def test_cython_depfiles_with_spaces_are_read_and_ours_is_escaped(tmp_path, escaped):
+    """Cython escapes spaces in its depfile from 3.2.5 on (cython/cython#7423); the templates accept 3.1."""
+    driver = _driver()
+    names = [tmp_path / "a dir" / "m.pyx", tmp_path / "plain" / "m.pxd"]
+    listed = [str(n).replace(" ", "\\ ") if escaped else str(n) for n in names]
+    made = tmp_path / "m.c"
+    Path(f"{made}.dep").write_text("m.c: \\\n  " + " \\\n  ".join(listed) + "\n", encoding="utf-8")
+    assert driver.read(made) == [n.resolve() for n in names]
+    assert driver.escape(Path("/a b/$x#1")) == "/a\\ b/$$x\\#1"
 
 
 def test_an_error_names_the_file_and_line_and_a_killed_run_translates_all_again(tmp_path):
