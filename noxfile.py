@@ -196,6 +196,13 @@ def scale(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def scale_jobs(session: nox.Session) -> None:
+    """Time the clean wheel with each backend's own compile jobs and one per core, wall and CPU; reports/scale-jobs.*."""
+    session.install(*group("scale"))
+    session.run("python", "-m", "tools.instruments.scale.jobs", *session.posargs)
+
+
+@nox.session(default=False)
 def reproducible(session: nox.Session) -> None:
     """Build each backend's sdist and wheel twice with SOURCE_DATE_EPOCH; compare the bytes."""
     session.install(*group("build"))

@@ -469,3 +469,27 @@ def test_choice_renders_from_the_templates_labels_whatever_else_the_report_holds
         return choice.rows(json.loads(json.dumps(_str_keys(fake_report(edit_max=32, old=old)))))
 
     assert rows(old=True) == rows(old=False)
+
+
+def test_scale_jobs_times_each_template_and_meson_and_cmake_with_a_job_per_core():
+    from tools.instruments.scale import jobs
+
+    found = {label: extra for label, _v, extra in jobs.setups(2)}
+    assert found == {
+        "setuptools": [],
+        "meson": [],
+        "cmake": [],
+        "meson_j2": ["-Ccompile-args=-j2"],
+        "cmake_j2": ["-Cbuild.tool-args=-j2"],
+    }
+    data = {
+        "command": "nox -s scale_jobs",
+        "machine": {"cpu": "X", "cpu_family": "25", "cpu_model": "1", "cores": 2},
+        "modules": 64,
+        "reps": 3,
+        "started": "2026-12-07 23:00 UTC",
+        "wall_s": {"meson": [130.0, 120.0, 140.0]},
+        "cpu_s": {"meson": [250.0, 240.0, 260.0]},
+    }
+    text = jobs.markdown(data)
+    assert "| meson | 130.0 (120.0\u2013140.0) | 250.0 (240.0\u2013260.0) |" in text
