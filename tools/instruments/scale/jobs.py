@@ -6,18 +6,23 @@ This times each template's clean wheel of N modules both ways (meson_j2,
 cmake_j2 on 2 cores), interleaved, with the CPU seconds of the whole build
 (user + sys of every process it ran): a gap in wall time with the same CPU
 is the schedule; a gap in CPU is work (flags, Cython's C, the build tool).
+`--against phases` sets each template beside itself measured as scale
+measures it (its tools behind phases' wrappers, its memory sampled, its
+build folder kept) instead: what measuring the phases costs.
 
-    nox -s scale_jobs -- [--modules N] [--reps R]
+    nox -s scale_jobs -- [--modules N] [--reps R] [--against jobs|phases]
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import sys
 import time
 from pathlib import Path
 
+from tools.inspect import phases
 from tools.inspect.host import machine
 from tools.instruments import steps
 from tools.instruments.measure import (
@@ -31,6 +36,7 @@ from tools.instruments.measure import (
     uncached,
     workdir,
 )
+from tools.instruments.scale.setups import kept_build_dir, merge_env
 from tools.registry.backends import NAMES
 from tools.registry.variants import Variant
 
@@ -43,11 +49,13 @@ def cpu_of_children() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def setups(cores: int) -> list[tuple[str, Variant, list[str]]]:
-    """(label, variant, extra arguments): each template as shipped, and meson and cmake with one job per core."""
+def setups(cores: int, against: str = "jobs") -> list[tuple[str, Variant, list[str]]]:
+    """(label, variant, extra arguments): each template as shipped, and meson and cmake with one job per core
+    (against "jobs") or each template measured as scale measures it (against "phases")."""
     out = [(b, Variant(b), []) for b in NAMES]
-    out += [(f"{b}_j{cores}", Variant(b), [arg.format(jobs=cores)]) for b, arg in PER_CORE.items()]
-    return out
+    if against == "jobs":
+        return out + [(f"{b}_j{cores}", Variant(b), [arg.format(jobs=cores)]) for b, arg in PER_CORE.items()]
+    return out + [(f"{b}_phases", Variant(b), []) for b in NAMES]
 
 
 def measure(args) -> dict:
@@ -58,8 +66,14 @@ def measure(args) -> dict:
         def build() -> float:
             project = steps.fresh(v.backend, work, v.name, modules=args.modules)
             settings, env = v.settings()
+            watch = contextlib.nullcontext()
+            if label.endswith("_phases"):  # as scale's wheel_task measures
+                more, more_env = phases.instrument(v.backend, project.parent / f"{project.name}-phases")
+                keep, _ = kept_build_dir(v.backend, project, more)
+                settings, env, watch = [*settings, *more, *keep], merge_env(env, more_env), phases.PeakMemory()
             before = cpu_of_children()
-            seconds = steps.wheel(sys.executable, project, project / "wheel-out", args=[*settings, *extra], env=env)
+            with watch:
+                seconds = steps.wheel(sys.executable, project, project / "wheel-out", args=[*settings, *extra], env=env)
             cpu.setdefault(label, []).append(cpu_of_children() - before)
             return seconds
 
@@ -67,12 +81,13 @@ def measure(args) -> dict:
 
     start = time.time()
     with workdir("scale-jobs-") as work:
-        tasks = [task(label, v, extra, work) for label, v, extra in setups(cores)]
+        tasks = [task(label, v, extra, work) for label, v, extra in setups(cores, args.against)]
         wall = interleave(tasks, args.reps, args.seed, "scale_jobs")
     return {
         "command": command_line("scale_jobs", sys.argv[1:]),
         "machine": machine(cores),
         "modules": args.modules,
+        "against": args.against,
         "reps": args.reps,
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(start)),
         "wall_s": wall,
@@ -85,7 +100,11 @@ def markdown(data: dict) -> str:
     for label, seconds in data["wall_s"].items():
         rows.append([label, fmt_spread(seconds), fmt_spread(data["cpu_s"].get(label, []))])
     m = data["machine"]
-    return f"""# Compile jobs: each backend's own, and one per core
+    title = {
+        "jobs": "Compile jobs: each backend's own, and one per core",
+        "phases": "The clean wheel, plain and measured as scale measures it (_phases)",
+    }[data.get("against", "jobs")]
+    return f"""# {title}
 
 `{data["command"]}`, {data["started"]}, {data["reps"]} interleaved repetitions of a clean wheel of
 {data["modules"]} modules (uv build --wheel, isolated), on {m["cpu"]} (family {m["cpu_family"]} model
@@ -99,6 +118,9 @@ the build ran.
 def main(argv: list[str] | None = None) -> None:
     p = parser("scale_jobs", __doc__, "scale-jobs")
     p.add_argument("--modules", type=int, default=64, help="compiled modules (default 64)")
+    p.add_argument(
+        "--against", choices=("jobs", "phases"), default="jobs", help="one job per core (default), or scale's wrappers"
+    )
     args = p.parse_args(argv)
     uncached()
     if args.modules < 2:
