@@ -55,10 +55,6 @@ def rows(scale: dict) -> list[list[str]]:
         values = [_mb([r[key] for r in builds.get(b, {}).get(str(top), []) if r.get(key)]) for b in NAMES]
         return [label, *mark_best(values, ".0f")]
 
-    def phase(name: str, label: str) -> list[str]:
-        fits = [derived["builds"].get(b, {}).get("phase_fits", {}).get("work", {}).get(name) for b in NAMES]
-        return [label, *(_fit(f) for f in fits)]
-
     def sizes(key: str, label: str) -> list[str]:
         """At the largest N: the per-module build's figure → the shared build's, kB (one figure: a wheel's size barely varies)."""
         cells = []
@@ -90,8 +86,6 @@ def rows(scale: dict) -> list[list[str]]:
         *shared,
         ["each module more, s (fit ± 2 se)", *(_fit(derived["fits"]["wheel"].get(b)) for b in NAMES)],
         [f"{options['predict']} modules, s (model: fit's range)", *predicted],
-        phase("cython", "of which Cython, tool-s per module"),
-        phase("compile", "of which C compile, tool-s per module"),
         timed("edit", edit, f"edit one `.pyx`, to the next import, {edit} modules, s"),
         timed("edit pxd", edit, f"edit the `.pxd`, to the next import, {edit} modules, s"),
         timed("import", edit, f"import, nothing changed, {edit} modules, s", ".2f"),
