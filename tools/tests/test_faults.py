@@ -25,10 +25,14 @@ from tools.make.render import ROOT, render
 
 SLOW_BUILD = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
     from pathlib import Path
     import tools.make.build as b
     from tools.registry.variants import by_label
+
+    # Ctrl-C as a terminal delivers it, even where this test runs as a
+    # background job (a shell's `&` without job control ignores SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def slow(project, out, **kwargs):
         out = Path(out)

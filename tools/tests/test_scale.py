@@ -494,5 +494,9 @@ def test_scale_jobs_times_each_template_and_meson_and_cmake_with_a_job_per_core(
     text = jobs.markdown(data)
     assert text.startswith("# Compile jobs")
     assert "| meson | 130.0 (120.0\u2013140.0) | 250.0 (240.0\u2013260.0) |" in text
-    assert [label for label, _v, _e in jobs.setups(2, "phases")][3:] == ["setuptools_phases", "meson_phases", "cmake_phases"]
+    assert [label for label, _v, _e in jobs.setups(2, "phases")][3:] == [
+        "setuptools_phases",
+        "meson_phases",
+        "cmake_phases",
+    ]
     assert jobs.markdown({**data, "against": "phases"}).startswith("# The clean wheel, plain and measured as scale")
