@@ -197,7 +197,7 @@ def scale(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def scale_jobs(session: nox.Session) -> None:
-    """Time the clean wheel with each backend's own compile jobs and one per core, wall and CPU; reports/scale-jobs.*."""
+    """Time the clean wheel with ninja's own jobs and one per core (or --against phases), wall and CPU; reports/scale-jobs.*."""
     session.install(*group("scale"))
     session.run("python", "-m", "tools.instruments.scale.jobs", *session.posargs)
 

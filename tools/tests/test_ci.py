@@ -16,8 +16,9 @@ ONLY_ONE: dict[str, str] = {
     "build_shared": "the three shared builds side by side: .ci/run's test_shared_axes and test_downstream cover the "
     "switch and two packages' _cyutility side by side in less of its 50 minutes",
     "test_shared": "as build_shared",
-    "build_aarch64_emulated": "a wheel built inside the arm64 root under qemu, some 4 minutes of .ci/run's 50: the "
-    "cross builds' wheels are tested in that root all the same",
+    "build_aarch64_emulated": "a wheel built inside the arm64 root under qemu, some 4 minutes of .ci/run's 50: "
+    "GitHub's workflow only, which has not run, so that path runs by hand (nox -s build_aarch64_emulated); the cross "
+    "builds' wheels are tested in the root all the same",
 }
 
 

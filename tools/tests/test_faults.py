@@ -31,7 +31,8 @@ SLOW_BUILD = textwrap.dedent(
     from tools.registry.variants import by_label
 
     # Ctrl-C as a terminal delivers it, even where this test runs as a
-    # background job (a shell's `&` without job control ignores SIGINT).
+    # background job: a shell's `&` without job control ignores SIGINT, and
+    # Python leaves an inherited SIG_IGN in place.
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def slow(project, out, **kwargs):

@@ -484,7 +484,7 @@ def test_scale_jobs_times_each_template_and_meson_and_cmake_with_a_job_per_core(
     }
     data = {
         "command": "nox -s scale_jobs",
-        "machine": {"cpu": "X", "cpu_family": "25", "cpu_model": "1", "cores": 2},
+        "machine": {"cpu": "X", "cpu_family": "25", "cpu_model": "1", "cores": 2, "load_average": [0.1, 0.2, 0.3]},
         "modules": 64,
         "reps": 3,
         "started": "2026-12-07 23:00 UTC",

@@ -1,10 +1,12 @@
 """The clean wheel with each backend's own number of compile jobs, and with one job per core: wall and CPU seconds.
 
 ninja, which meson-python and scikit-build-core build with, runs 3 jobs on 2
-cores (cores + 2 above that) where setuptools' template runs one per core.
+cores by default (cores + 2 from 3 cores up) where setuptools' template runs
+one per core.
 This times each template's clean wheel of N modules both ways (meson_j2,
 cmake_j2 on 2 cores), interleaved, with the CPU seconds of the whole build
-(user + sys of every process it ran): a gap in wall time with the same CPU
+(user + sys of every process it ran and waited for; not this process's
+own, so not the memory sampler's): a gap in wall time with the same CPU
 is the schedule; a gap in CPU is work (flags, Cython's C, the build tool).
 `--against phases` sets each template beside itself measured as scale
 measures it (its tools behind phases' wrappers, its memory sampled, its
@@ -18,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -72,20 +75,27 @@ def measure(args) -> dict:
                 keep, _ = kept_build_dir(v.backend, project, more)
                 settings, env, watch = [*settings, *more, *keep], merge_env(env, more_env), phases.PeakMemory()
             before = cpu_of_children()
-            with watch:
-                seconds = steps.wheel(sys.executable, project, project / "wheel-out", args=[*settings, *extra], env=env)
+            try:
+                with watch:
+                    seconds = steps.wheel(
+                        sys.executable, project, project / "wheel-out", args=[*settings, *extra], env=env
+                    )
+            finally:
+                shutil.rmtree(project, ignore_errors=True)
+                shutil.rmtree(project.parent / f"{project.name}-phases", ignore_errors=True)
             cpu.setdefault(label, []).append(cpu_of_children() - before)
             return seconds
 
         return Task(label, f"{label} wheel, N={args.modules}", build, 2.0 * args.modules)
 
-    start = time.time()
+    start, host = time.time(), machine(cores)
     with workdir("scale-jobs-") as work:
         tasks = [task(label, v, extra, work) for label, v, extra in setups(cores, args.against)]
         wall = interleave(tasks, args.reps, args.seed, "scale_jobs")
     return {
         "command": command_line("scale_jobs", sys.argv[1:]),
-        "machine": machine(cores),
+        "machine": host,
+        "load_average_after": machine(cores)["load_average"],
         "modules": args.modules,
         "against": args.against,
         "reps": args.reps,
@@ -108,8 +118,9 @@ def markdown(data: dict) -> str:
 
 `{data["command"]}`, {data["started"]}, {data["reps"]} interleaved repetitions of a clean wheel of
 {data["modules"]} modules (uv build --wheel, isolated), on {m["cpu"]} (family {m["cpu_family"]} model
-{m["cpu_model"]}), {m["cores"]} cores. Median (min{chr(0x2013)}max); CPU seconds are those of every process
-the build ran.
+{m["cpu_model"]}), {m["cores"]} cores; load average {m["load_average"]} before,
+{data.get("load_average_after")} after. Median (min{chr(0x2013)}max); CPU seconds are those of every process
+the build ran. `_jN`: ninja run with `-jN`; `_phases`: with scale's phase wrappers and memory sampler.
 
 {md_table(rows, "lrr")}
 """
